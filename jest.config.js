@@ -1,0 +1,21 @@
+// Three projects: unit and component run anywhere with only Node (`npm test`); integration needs the real
+// PostgreSQL and RabbitMQ named by DATABASE_URL / AMQP_URL (`npm run test:integration`).
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'es6' },
+  }],
+};
+const common = {
+  transform,
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+};
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'component', testMatch: ['<rootDir>/test/component/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+  ],
+};
