@@ -1,0 +1,229 @@
+import type { EntityManager } from 'typeorm';
+
+/** Resource kinds (code list 7617) and the practitioner's own book. */
+export type TimebookKind = 'Koronatest' | 'Koronavaksine' | 'Lab' | 'Vaksine' | 'Behandlertimebok';
+
+/** What the domain needs to know about the patient a request is for (never logged). */
+export interface PatientFacts {
+  /** FNR or DNR (already checked by the envelope stage). */
+  id: string;
+  /** YYYY-MM-DD, derived from the id. */
+  birthDate: string | null;
+}
+
+/** Who performed the request: the patient, or a representative (Pasientrelasjon). */
+export interface BookedBy {
+  /** FNR/DNR of the acting person, or null when it is the patient. */
+  representativeId: string | null;
+  /** 7611 code (FO, VE, FU, TD) or null. */
+  relation: string | null;
+}
+
+/** A slot or appointment as it goes out in xCal. Local times are Europe/Oslo wall-clock, no offset. */
+export interface CalendarEntry {
+  /** Slot id (free slots) or appointment id (appointments). */
+  uid: string;
+  /** The slot id an appointment was booked on. */
+  relatedTo?: string;
+  /** YYYY-MM-DDTHH:mm:ss local time, no offset. */
+  dtstart: string;
+  dtend: string;
+  /** HER-id owning the book. */
+  contact: number;
+  summary?: string;
+  description?: string;
+  location?: string;
+  categories: string[];
+  status?: 'TENTATIVE' | 'CONFIRMED' | 'CANCELLED';
+}
+
+export interface FreeSlotsQuery {
+  receiverHerId: number;
+  patient: PatientFacts;
+  /** Requested range as YYYY-MM-DD (FraDato/TilDato); null = from now / to the horizon. */
+  fromDate: string | null;
+  toDate: string | null;
+}
+
+export interface FreeSlotsResult {
+  /** 03 free slots, 04 none (or no published book), 30 not eligible for any book. */
+  code: '03' | '04' | '30';
+  slots: CalendarEntry[];
+  /** Prerequisites texts of the books offered, each after its book's name (DECISIONS 23); null if none. */
+  prerequisites: string | null;
+}
+
+export interface SlotReference {
+  uid?: string;
+  relatedTo?: string;
+  dtstart?: string;
+  dtend?: string;
+  contact?: string;
+}
+
+export interface ReserveCommand {
+  receiverHerId: number;
+  patient: PatientFacts;
+  bookedBy: BookedBy;
+  slot: SlotReference;
+  /** Deterministic appointment id (derived from the inbound MsgId). */
+  appointmentId: string;
+  /** Inbound MsgId that created the appointment. */
+  sourceMsgId: string;
+  emneSporsmal?: string;
+  sporsmal?: string;
+  /** Attachments (form answers) kept with the appointment. */
+  attachments?: { mimeType?: string; description?: string; content: string }[];
+}
+
+export interface ReserveResult {
+  /** 05 booked, 06 slot not available, 26 refused (e.g. per-citizen limit), 30 not eligible. */
+  code: '05' | '06' | '26' | '30';
+  /** The booked appointment (code 05). */
+  appointment?: CalendarEntry;
+  /** Why (for logs and staff; never personal data): e.g. 'slot-full', 'outside-horizon'. */
+  reason?: string;
+  /**
+   * True when the booking is held as `requested` on the slot (a `manual` book): the 05 is not sent now;
+   * the answer (05, or 26/06 on rejection) goes out when staff decide. `appointment` is then TENTATIVE.
+   */
+  pending?: boolean;
+}
+
+export interface CancelCommand {
+  receiverHerId: number;
+  patient: PatientFacts;
+  bookedBy: BookedBy;
+  slot: SlotReference;
+  sourceMsgId: string;
+  reason?: string;
+}
+
+export interface CancelResult {
+  /** 08 cancelled (or already cancelled), 09 could not be cancelled. */
+  code: '08' | '09';
+  appointment?: CalendarEntry;
+  reason?: string;
+}
+
+export interface PlannedResult {
+  code: '01' | '02';
+  appointments: CalendarEntry[];
+}
+
+/**
+ * The timebook domain as the pipeline calls it. Every method takes the transaction it runs in, so that
+ * the inbox and outbox rows of the same message commit (or roll back) together with the booking.
+ */
+export interface TimebookOperations {
+  findFreeSlots(em: EntityManager, query: FreeSlotsQuery): Promise<FreeSlotsResult>;
+  reserve(em: EntityManager, command: ReserveCommand): Promise<ReserveResult>;
+  cancel(em: EntityManager, command: CancelCommand): Promise<CancelResult>;
+  listPlanned(em: EntityManager, receiverHerId: number, patient: PatientFacts): Promise<PlannedResult>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// timebooks.json (FILE-FORMATS.md), after validation and with every default applied.
+
+/** Weekday keys of a schedule entry. */
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+/** Slot types: code list 7617 values plus `Telefon`. */
+export type SlotType =
+  | 'Ordinær'
+  | 'Video'
+  | 'Hastetime'
+  | 'Tidsvindu'
+  | 'Gruppe'
+  | 'Vaksine'
+  | 'Lab'
+  | 'Koronatest'
+  | 'Koronavaksine'
+  | 'Telefon';
+
+export type ConfirmationMode = 'auto' | 'manual';
+
+export interface TimebookLocation {
+  name: string;
+  address?: string;
+  meetingPlace?: string;
+}
+
+/** Who may see and book a timebook; every key given must hold; `null`/empty = everyone. */
+export interface EligibilityRule {
+  minAge?: number;
+  maxAge?: number;
+  /** HER-id of a practitioner: that practitioner's list patients. */
+  listOf?: number;
+  /** List patients of any practitioner in the book's office. */
+  officeList?: boolean;
+  /** Explicit FNR/DNR list. */
+  patients?: string[];
+}
+
+/** One line of opening hours: local wall-clock times in the book's time zone. */
+export interface ScheduleEntry {
+  days: Weekday[];
+  /** HH:MM */
+  from: string;
+  /** HH:MM (24:00 = end of the day) */
+  to: string;
+  slotMinutes: number;
+  capacity: number;
+  type: SlotType;
+}
+
+/** A single slot added by hand: local wall-clock `YYYY-MM-DDTHH:MM`. */
+export interface SingleSlotDefinition {
+  /** Explicit slot id (the xCal uid), e.g. to match a fixture message; default `<timebookId>@<start>`. */
+  id?: string;
+  start: string;
+  end: string;
+  capacity: number;
+  type: SlotType;
+}
+
+export interface TimebookDefinition {
+  id: string;
+  herId: number;
+  kind: TimebookKind;
+  name: string;
+  text: string | null;
+  location: TimebookLocation | null;
+  published: boolean;
+  prerequisites: string | null;
+  eligibility: EligibilityRule | null;
+  form: string | null;
+  confirmation: ConfirmationMode;
+  minNoticeMinutes: number;
+  horizonDays: number;
+  cancelCutoffMinutes: number;
+  /** null = no limit. */
+  maxActivePerPatient: number | null;
+  urgentBookableDigitally: boolean;
+  schedule: ScheduleEntry[];
+  slots: SingleSlotDefinition[];
+  /** YYYY-MM-DD, inclusive; null = open-ended. */
+  validFrom: string | null;
+  validTo: string | null;
+  /** IANA zone, e.g. Europe/Oslo. */
+  timeZone: string;
+}
+
+export interface TimebooksFile {
+  timeZone: string;
+  timebooks: TimebookDefinition[];
+  /** Practitioner HER-id → FNR/DNR of the practitioner's list patients. */
+  listPatients: Record<string, string[]>;
+}
+
+export type AppointmentStatus = 'requested' | 'booked' | 'cancelled' | 'rejected' | 'completed' | 'no-show';
+
+/** What an import did (ids and counts only). */
+export interface ImportSummary {
+  books: { created: string[]; updated: string[]; unchanged: string[]; retired: string[] };
+  slots: { added: number; removed: number; updated: number };
+  /** Future slots the file no longer wants (or wants different) but that hold bookings: left as they are. */
+  kept: { slotId: string; timebookId: string; reason: 'holds-bookings' }[];
+  listPatients: { added: number; removed: number };
+}
