@@ -1,0 +1,18 @@
+import type { EntitySchema } from 'typeorm';
+import { registryEntities } from '../registry/registry.entities.js';
+import { timebookEntities } from '../timebook/timebook.entities.js';
+import { messageEntities } from '../inbox/message.entities.js';
+import { RegistryMigration1732233600000 } from './migrations/1732233600000-registry.js';
+import { TimebookMigration1732233601000 } from './migrations/1732233601000-timebook.js';
+import { MessagesMigration1732233602000 } from './migrations/1732233602000-messages.js';
+
+/** Every entity of every stage, for the one DataSource. */
+export const ALL_ENTITIES: EntitySchema[] = [...registryEntities, ...timebookEntities, ...messageEntities];
+
+/** Migrations in order (never `synchronize`): they run on SQLite and PostgreSQL alike. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const ALL_MIGRATIONS: Function[] = [
+  RegistryMigration1732233600000,
+  TimebookMigration1732233601000,
+  MessagesMigration1732233602000,
+];
