@@ -15,7 +15,7 @@ const common = {
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'component', testMatch: ['<rootDir>/test/component/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'component', testTimeout: 60_000, testMatch: ['<rootDir>/test/component/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testTimeout: 120_000, testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
   ],
 };

@@ -1,0 +1,66 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { runValidate } from './validate.command.js';
+import { ReplayUsageError, runReplay } from './replay.command.js';
+import { isTimebokError } from '../shared/errors.js';
+
+function herIdList(value: string): number[] {
+  const ids = value.split(',').map((s) => s.trim());
+  if (ids.some((s) => !/^\d+$/.test(s))) throw new InvalidArgumentError('a comma-separated list of HER-ids');
+  return ids.map(Number);
+}
+
+const program = new Command();
+program.name('timebok').description('Timebok: Helsenorge appointment booking for resource timebooks').showHelpAfterError();
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+
+program
+  .command('validate')
+  .description('validate XML files against the Helsenorge booking schema set (MsgHead, Dialogmelding, xCal, AppRec …)')
+  .argument('<file...>', 'XML files')
+  .action(async (files: string[]) => {
+    process.exitCode = await runValidate(files, (line) => process.stdout.write(`${line}\n`));
+  });
+
+program
+  .command('replay')
+  .description('process message files through the whole pipeline with a fixed clock; write every outbound message to --out')
+  .requiredOption('--setup <dir>', 'folder holding registry.json and timebooks.json (imported on every run)')
+  .requiredOption('--db <file>', 'SQLite file that keeps state between runs (or a postgres:// URL)')
+  .requiredOption('--now <iso-time>', 'the clock; without an offset it is Europe/Oslo local time')
+  .requiredOption('--out <dir>', 'where outbound messages (.xml) and error-queue reports (.json) are written')
+  .option('--ours <herIds>', 'HER-ids served besides the owners of timebooks', herIdList)
+  .option('--accept-synthetic-ids', 'accept synthetic test fødselsnumre (month + 40 / + 80)', false)
+  .argument('<message...>', 'message files, or folders of .xml files (read in name order)')
+  .action(async (messages: string[], opts: { setup: string; db: string; now: string; out: string; ours?: number[]; acceptSyntheticIds: boolean }) => {
+    try {
+      process.exitCode = await runReplay(
+        {
+          setup: opts.setup,
+          db: opts.db,
+          now: opts.now,
+          out: opts.out,
+          messages,
+          acceptSyntheticIds: opts.acceptSyntheticIds || process.env.ACCEPT_SYNTHETIC_IDS === 'true',
+          ...(opts.ours ? { ours: opts.ours } : {}),
+        },
+        (line) => process.stdout.write(`${line}\n`),
+      );
+    } catch (err) {
+      if (err instanceof ReplayUsageError) {
+        process.stderr.write(`timebok replay: ${err.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      throw err;
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const reason = isTimebokError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`timebok: ${reason}\n`);
+  process.exitCode = 1;
+}
