@@ -13,9 +13,11 @@ const common = {
   testEnvironment: 'node',
 };
 export default {
+  // Component and integration tests run whole pipelines and races; per-project values are ignored by jest.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'component', testTimeout: 60_000, testMatch: ['<rootDir>/test/component/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testTimeout: 120_000, testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'component', testMatch: ['<rootDir>/test/component/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
   ],
 };
