@@ -1,0 +1,85 @@
+/**
+ * `npm run bench` — throughput figures and ratios, printed (and written as JSON with `--json FILE`).
+ * Performance is shown here, never asserted by a timed test. Figures are medians of short rounds; the
+ * machine is noisy, so read the ratios against the raw references measured in the same run.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createApp, importSetup } from '../src/app.js';
+import { loadSchemaSet } from '../src/envelope/schema.validator.js';
+import { parseMsgHead } from '../src/envelope/msghead.parser.js';
+import { guardXml } from '../src/envelope/xml.guard.js';
+import { DEFAULT_XML_LIMITS } from '../src/envelope/types.js';
+import { runCryptoBench } from '../src/protection/crypto.bench.js';
+import { FixedClock } from '../src/shared/clock.js';
+import { silentLogger } from '../src/shared/logger.js';
+
+const root = resolve(import.meta.dirname, '..');
+const TR = join(root, 'fixtures/helsenorge-2019/DIALOG_INNBYGGER_TIMERESERVASJON/1.2');
+
+function rate(fn: () => void, ms = 500): number {
+  for (let i = 0; i < 50; i++) fn();
+  const rounds: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    let n = 0;
+    const start = performance.now();
+    while (performance.now() - start < ms) {
+      fn();
+      n += 1;
+    }
+    rounds.push((n * 1000) / (performance.now() - start));
+  }
+  return rounds.sort((a, b) => a - b)[1] as number;
+}
+
+async function main(): Promise<void> {
+  const jsonAt = process.argv.indexOf('--json');
+  const jsonFile = jsonAt >= 0 ? process.argv[jsonAt + 1] : undefined;
+  const figures: Record<string, number> = {};
+
+  const rt = readFileSync(join(TR, 'Reserver-time--Foresporsel-innbygger--Reserver-time.xml'));
+  const schemas = await loadSchemaSet();
+  figures.xml_guard_per_s = rate(() => guardXml(rt, DEFAULT_XML_LIMITS));
+  figures.xsd_validate_per_s = rate(() => schemas.validate(rt));
+  const text = rt.toString('utf8');
+  figures.msghead_parse_per_s = rate(() => parseMsgHead(text));
+
+  // Whole pipeline on SQLite (file, WAL + FULL): sync HentLedigeTimer requests with distinct MsgIds.
+  const dir = mkdtempSync(join(tmpdir(), 'timebok-bench-'));
+  const app = await createApp({
+    databaseUrl: `sqlite:${join(dir, 'bench.sqlite')}`,
+    clock: new FixedClock(new Date('2019-07-01T07:00:00Z')),
+    logger: silentLogger,
+    limits: DEFAULT_XML_LIMITS,
+    acceptSyntheticIds: false,
+    schemas,
+  });
+  await importSetup(app, join(root, 'fixtures/replay-2019/registry.json'), join(root, 'fixtures/replay-2019/timebooks.json'));
+  const hlt = readFileSync(join(root, 'test/fixtures/pipeline/hlt-2019-07.xml'), 'utf8');
+  const n = 300;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const body = Buffer.from(hlt.replace(/<MsgId>[^<]*<\/MsgId>/, `<MsgId>bench-${i}</MsgId>`));
+    await app.pipeline.process({ transport: 'spool', queue: '91095_sync', body, messageId: `b${i}` });
+  }
+  figures.pipeline_hlt_sqlite_per_s = (n * 1000) / (performance.now() - started);
+  await app.close();
+  schemas.dispose();
+
+  Object.assign(figures, await runCryptoBench());
+
+  const ratio = (a: string, b: string) => (figures[a] && figures[b] ? figures[a] / figures[b] : NaN);
+  console.log('Timebok benchmark (medians; ops per second)');
+  for (const [k, v] of Object.entries(figures)) console.log(`  ${k.padEnd(32)} ${(v < 10 ? v.toFixed(2) : v.toFixed(0)).padStart(8)}`);
+  console.log('Ratios');
+  console.log(`  sign / raw RSA sign               ${ratio('sign_per_s', 'rsa_sign_per_s').toFixed(2)}`);
+  console.log(`  decrypt / raw RSA private op      ${ratio('decrypt_per_s', 'rsa_private_per_s').toFixed(2)}`);
+  console.log(`  XSD validation / parse            ${ratio('xsd_validate_per_s', 'msghead_parse_per_s').toFixed(2)}`);
+  if (jsonFile) {
+    writeFileSync(jsonFile, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(`written to ${jsonFile}`);
+  }
+}
+
+await main();
