@@ -37,18 +37,18 @@ export const NS = {
 } as const;
 
 /**
- * Parses a MsgHead message that has passed {@link guardXml}.
+ * Parses a MsgHead message that has passed the XML guard (`guardXml`).
  *
  * @param xml the decoded text returned by the guard
  * @param limits `maxVevents` is enforced here
  * @throws TimebokError `ERR_ENVELOPE_NOT_MSGHEAD` when the root is not MsgHead in the 2006-05-24 namespace,
  *   `ERR_ENVELOPE_CONTENT` when there are more VEVENTs than `limits.maxVevents`, and the guard's
- *   `ERR_ENVELOPE_DOCTYPE` / `ERR_ENVELOPE_NOT_WELL_FORMED` if called on unguarded input.
+ *   `ERR_ENVELOPE_DOCTYPE` / `ERR_ENVELOPE_TOO_DEEP` / `ERR_ENVELOPE_NOT_WELL_FORMED` if called on unguarded input.
  */
 export function parseMsgHead(xml: string, limits: XmlLimits = DEFAULT_XML_LIMITS): InboundMessage {
   const { root, source } = readXml(xml, limits.maxDepth);
   if (root.name !== 'MsgHead' || root.ns !== NS.msghead) {
-    throw new TimebokError('ERR_ENVELOPE_NOT_MSGHEAD', `root element is ${root.name}, not MsgHead (${NS.msghead})`);
+    throw new TimebokError('ERR_ENVELOPE_NOT_MSGHEAD', `root element is ${root.name.slice(0, 40)}, not MsgHead (${NS.msghead})`);
   }
   const top = root.children.filter((e) => e.ns === NS.msghead);
   const message = readMsgInfo(top.find((e) => e.name === 'MsgInfo'));
@@ -109,7 +109,7 @@ function herIdOf(node: XNode | undefined): number | null {
   return id !== undefined && /^\d{1,12}$/.test(id) ? Number(id) : null;
 }
 
-export function codedValue(node: XNode | undefined): CodedValue | undefined {
+function codedValue(node: XNode | undefined): CodedValue | undefined {
   if (node === undefined) return undefined;
   const value: CodedValue = { v: (node.attrs.V ?? '').trim() };
   if (node.attrs.S !== undefined) value.s = node.attrs.S;
@@ -150,10 +150,15 @@ function personLevel(hcp: XNode): PartyLevel {
   return level;
 }
 
+/** A person's FNR or DNR ident, else the first ident given. */
+function personIdent(person: XNode): Ident | undefined {
+  const all = idents(person);
+  return all.find((i) => i.typeId === 'FNR' || i.typeId === 'DNR') ?? all[0];
+}
+
 function readPatient(patient: XNode | undefined): PatientRef | null {
   if (patient === undefined) return null;
-  const all = idents(patient);
-  const ident = all.find((i) => i.typeId === 'FNR' || i.typeId === 'DNR') ?? all[0];
+  const ident = personIdent(patient);
   if (ident === undefined) return null;
   const ref: PatientRef = { idType: ident.typeId, id: ident.id };
   assignNames(ref, patient);
@@ -288,7 +293,9 @@ function readVEvents(icalendar: XNode, room: number, max: number): VEvent[] {
   return events.map(readVEvent);
 }
 
-const VEVENT_TEXT_PROPERTIES: ReadonlyArray<[keyof VEvent, string]> = [
+type VEventTextField = Exclude<keyof VEvent, 'categories'>;
+
+const VEVENT_TEXT_PROPERTIES: ReadonlyArray<[VEventTextField, string]> = [
   ['dtstart', 'dtstart'],
   ['dtend', 'dtend'],
   ['uid', 'uid'],
@@ -310,7 +317,7 @@ function readVEvent(vevent: XNode): VEvent {
   };
   for (const [field, name] of VEVENT_TEXT_PROPERTIES) {
     const value = propertyValue(child(props, name));
-    if (value !== undefined) (event as unknown as Record<string, string>)[field] = value;
+    if (value !== undefined) event[field] = value;
   }
   return event;
 }
@@ -329,8 +336,7 @@ function readPasientrelasjon(root: XNode): Pasientrelasjon {
   setIfDefined(result, 'relasjon', codedValue(child(root, 'Relasjon')));
   const person = child(root, 'Person');
   if (person !== undefined) {
-    const all = idents(person);
-    const ident = all.find((i) => i.typeId === 'FNR' || i.typeId === 'DNR') ?? all[0];
+    const ident = personIdent(person);
     if (ident !== undefined) result.personIdent = { id: ident.id, typeId: ident.typeId };
     assignNames(result, person);
   }

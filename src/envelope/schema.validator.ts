@@ -200,13 +200,15 @@ function elementAt(doc: XmlDocument, xpath: string): XmlElement | null {
 /** `/MsgHead/Document[2]/RefDoc/Content/icalendar/…`: local names, an index only among same-named siblings. */
 function namedPath(element: XmlElement): string {
   const parts: string[] = [];
-  for (let el: XmlElement | null = element; el !== null; el = el.parent) {
-    const parent = el.parent;
-    const same = parent === null ? [el] : elementChildren(parent).filter((c) => c.name === el!.name && c.namespaceUri === el!.namespaceUri);
-    const position = same.findIndex((c) => c.isSameNode(el!)) + 1;
-    parts.unshift(same.length > 1 ? `${el.name}[${position}]` : el.name);
-  }
+  for (let el: XmlElement | null = element; el !== null; el = el.parent) parts.unshift(pathStep(el));
   return `/${parts.join('/')}`;
+}
+
+function pathStep(el: XmlElement): string {
+  const parent = el.parent;
+  if (parent === null) return el.name;
+  const same = elementChildren(parent).filter((c) => c.name === el.name && c.namespaceUri === el.namespaceUri);
+  return same.length > 1 ? `${el.name}[${same.findIndex((c) => c.isSameNode(el)) + 1}]` : el.name;
 }
 
 /** The values an error about this element could quote: its text and its attribute values. */
@@ -234,7 +236,7 @@ export function sanitiseSchemaMessage(message: string, knownValues: readonly str
     .replace(/\bThe (value|element content|QName value) (?:§|'[\s\S]*')(?= (?:is|has|must|does|of))/g, 'The $1')
     .replace(/key-sequence \[[\s\S]*\](?= (?:in|of))/g, 'key-sequence')
     .replace(/§/g, 'the value')
-    .replace(/\{[^}'\s]*\}/g, '');
+    .replace(/\{[^}'\s]*:[^}'\s]*\}/g, '');
   return `${head}${rest}`.replace(/\d{11}/g, '***********');
 }
 

@@ -4,6 +4,8 @@
  * network: there is no DTD to load (a DOCTYPE is refused), external entities are off (`NO_XXE`) and no
  * input provider other than the schema set's in-memory one is ever registered.
  */
+import { Buffer } from 'node:buffer';
+
 import { ParseOption, XmlDocument, XmlElement, XmlParseError } from 'libxml2-wasm';
 import type { ErrorDetail } from 'libxml2-wasm';
 
@@ -11,10 +13,12 @@ import { TimebokError } from '../shared/errors.js';
 
 /**
  * libxml2 parse options for untrusted input: no network, no external entities, big line numbers.
- * Deliberately without `NOENT` (entity substitution) and `DTDLOAD`/`DTDATTR`/`DTDVALID`.
+ * Deliberately without `NOENT` (entity substitution) and `DTDLOAD`/`DTDATTR`/`DTDVALID`. `HUGE` lifts
+ * libxml2's 10 MB limit on one text node (a base64 attachment may be larger); our own limits come first:
+ * the guard caps the body at 20 MiB and the depth at `maxDepth`, and a DOCTYPE never reaches libxml2.
  */
 export const SAFE_PARSE_OPTIONS: ParseOption =
-  ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_BIG_LINES;
+  ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_BIG_LINES | ParseOption.XML_PARSE_HUGE;
 
 /** libxml2 messages may quote names or bytes of the input: keep the rule, drop the quoted parts. */
 export function describeParseError(details: readonly ErrorDetail[]): { message: string; line: number | null; column: number | null } {
@@ -28,9 +32,19 @@ export function describeParseError(details: readonly ErrorDetail[]): { message: 
   return { message: rule, line: first.line || null, column: first.col || null };
 }
 
-/** True when the text contains a DOCTYPE or ENTITY declaration (any case); a cheap pre-parse check. */
-export function hasDoctype(xml: string): boolean {
-  return /<!\s*(DOCTYPE|ENTITY)/i.test(xml);
+const DOCTYPE_PATTERN = /<!\s*(DOCTYPE|ENTITY)/i;
+
+/**
+ * True when the text or bytes contain a DOCTYPE or ENTITY declaration (any case): a cheap check made before
+ * libxml2 sees the input, because libxml2 still expands internal entities to measure their amplification.
+ */
+export function hasDoctype(xml: string | Uint8Array): boolean {
+  if (typeof xml === 'string') return DOCTYPE_PATTERN.test(xml);
+  const bytes = Buffer.from(xml.buffer, xml.byteOffset, xml.byteLength);
+  for (let i = bytes.indexOf('<!'); i >= 0; i = bytes.indexOf('<!', i + 2)) {
+    if (DOCTYPE_PATTERN.test(bytes.subarray(i, i + 64).toString('latin1'))) return true;
+  }
+  return false;
 }
 
 /**
@@ -42,7 +56,7 @@ export function hasDoctype(xml: string): boolean {
  *   when libxml2 refuses the input.
  */
 export function parseDocument(xml: string | Uint8Array): XmlDocument {
-  if (typeof xml === 'string' && hasDoctype(xml)) {
+  if (hasDoctype(xml)) {
     throw new TimebokError('ERR_ENVELOPE_DOCTYPE', 'DOCTYPE and ENTITY declarations are not accepted');
   }
   let doc: XmlDocument;
@@ -106,7 +120,13 @@ const ROOT_SCOPE: Record<string, string> = Object.assign(Object.create(null) as 
 });
 const NAME = /[^\s/>=]+/y;
 const ATTRIBUTE = /\s*([^\s/>=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/y;
-const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const PREDEFINED = new Map([
+  ['lt', '<'],
+  ['gt', '>'],
+  ['amp', '&'],
+  ['quot', '"'],
+  ['apos', "'"],
+]);
 
 /**
  * Reads XML text that the guard has accepted into a plain tree, in one linear pass with an explicit stack
@@ -226,17 +246,17 @@ function readStartTag(
   const selfClosing = source.startsWith('/>', pos);
   if (!selfClosing && source[pos] !== '>') throw readError('malformed start tag', source, lt);
   const colon = qname.indexOf(':');
-  const prefix = colon < 0 ? '' : qname.slice(0, colon);
+  const end = selfClosing ? pos + 2 : pos + 1;
   const node: XNode = {
-    ns: scope[prefix] ?? '',
+    ns: scope[colon < 0 ? '' : qname.slice(0, colon)] ?? '',
     name: colon < 0 ? qname : qname.slice(colon + 1),
     attrs: Object.fromEntries(raw),
     children: [],
     content: [],
     start: lt,
-    end: selfClosing ? pos + 2 : pos + 1,
+    end,
   };
-  return { node, qname, scope, selfClosing, end: selfClosing ? pos + 2 : pos + 1 };
+  return { node, qname, scope, selfClosing, end };
 }
 
 /** Decodes the five predefined entities and character references; anything else is left as written. */
@@ -245,7 +265,7 @@ function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, ref: string) => {
     if (ref.startsWith('#x')) return safeCodePoint(parseInt(ref.slice(2), 16), whole);
     if (ref.startsWith('#')) return safeCodePoint(parseInt(ref.slice(1), 10), whole);
-    return PREDEFINED[ref] ?? whole;
+    return PREDEFINED.get(ref) ?? whole;
   });
 }
 
