@@ -23,6 +23,8 @@ export interface AppOptions {
   /** A compiled schema set to share (tests compile it once); loaded when absent. */
   schemas?: SchemaSet;
   unprotector?: Unprotector;
+  /** Accept unprotected XML on the spool/replay (default true; see ALLOW_PLAIN_XML). */
+  allowPlainXml?: boolean;
 }
 
 /** Everything one Timebok process holds, wired together; transports are added by the caller. */
@@ -56,7 +58,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     schemas,
     registry,
     timebooks,
-    unprotector: options.unprotector ?? new PlainXmlUnprotector(),
+    unprotector: options.unprotector ?? new PlainXmlUnprotector(options.allowPlainXml ?? true),
     clock: options.clock,
     logger: options.logger,
     settings: { limits: options.limits, acceptSyntheticIds: options.acceptSyntheticIds },

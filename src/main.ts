@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     logger,
     limits: config.limits,
     acceptSyntheticIds: config.acceptSyntheticIds,
+    allowPlainXml: config.allowPlainXml,
     ourHerIds: config.ourHerIds,
   });
   for (const f of [config.registryFile, config.timebooksFile]) {

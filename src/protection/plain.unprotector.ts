@@ -7,7 +7,12 @@ import { TimebokError } from '../shared/errors.js';
  * `ALLOW_PLAIN_XML` is on. A CMS body (first byte 0x30, a DER SEQUENCE) is refused here.
  */
 export class PlainXmlUnprotector implements Unprotector {
+  constructor(private readonly allowPlainXml = true) {}
+
   async unprotect(delivery: InboundDelivery): Promise<Uint8Array> {
+    if (!this.allowPlainXml) {
+      throw new TimebokError('ERR_PROTECTION_CMS', 'plain XML is not accepted (ALLOW_PLAIN_XML is off)');
+    }
     if (delivery.transport === 'amqp') {
       throw new TimebokError('ERR_PROTECTION_CMS', 'plain XML is not accepted on AMQP');
     }

@@ -77,3 +77,27 @@ describe('transport identity checks', () => {
     expect(apprec).toMatch(/<Receiver>[\s\S]*<Dept>[\s\S]*<Id>8093248<\/Id>[\s\S]*<\/Receiver>/);
   });
 });
+
+describe('plain XML setting', () => {
+  test('with ALLOW_PLAIN_XML off, a plain spool message is reported as transport:invalid-cms-pkcs and nothing is booked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'timebok-plain-'));
+    const strict = await createApp({
+      databaseUrl: `sqlite:${join(dir, 'db.sqlite')}`,
+      clock: new FixedClock(new Date('2019-07-01T07:00:00Z')),
+      logger: silentLogger,
+      limits: DEFAULT_XML_LIMITS,
+      acceptSyntheticIds: false,
+      allowPlainXml: false,
+      schemas,
+    });
+    try {
+      await importSetup(strict, join(REPLAY_SETUP, 'registry.json'), join(REPLAY_SETUP, 'timebooks.json'));
+      const outcome = await strict.pipeline.process(delivery(RT, { fromHerId: 8093248 }));
+      expect(outcome.status).toBe('reported');
+      const rows = await strict.db.manager.getRepository(OutboxEntity).find();
+      expect(rows.map((r) => r.properties.errorCondition)).toEqual(['transport:invalid-cms-pkcs']);
+    } finally {
+      await strict.close();
+    }
+  });
+});
