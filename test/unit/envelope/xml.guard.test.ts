@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { DEFAULT_XML_LIMITS, type XmlLimits } from '../../../src/envelope/types.js';
 import { guardXml } from '../../../src/envelope/xml.guard.js';
+import { withDocument } from '../../../src/envelope/xml.read.js';
 import { ERROR_TABLE, TimebokError } from '../../../src/shared/errors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -126,8 +127,10 @@ describe('guardXml', () => {
       expect(refusal(hostile('unsupported-encoding.xml')).code).toBe('ERR_ENVELOPE_ENCODING');
     });
 
-    it('decodes a body that declares ISO-8859-1', () => {
-      expect(guardXml(hostile('latin1-declared.xml'))).toContain('<Melding>Bjørn på Ås</Melding>');
+    it('decodes a body that declares ISO-8859-1, and the text then parses as what it says', () => {
+      const text = guardXml(hostile('latin1-declared.xml'));
+      expect(text).toContain('<Melding>Bjørn på Ås</Melding>');
+      expect(withDocument(text, (doc) => doc.root.content)).toBe('Bjørn på Ås');
     });
 
     it('strips a UTF-8 byte-order mark', () => {
