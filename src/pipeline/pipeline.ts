@@ -12,7 +12,7 @@ import { buildAppRec } from '../reply/apprec.builder.js';
 import { buildMsgHead, type OutboundDocument } from '../reply/msghead.builder.js';
 import { appendNotat } from '../reply/dialogmelding.builder.js';
 import { appendXcal } from '../reply/xcal.builder.js';
-import { InboxEntity } from '../inbox/message.entities.js';
+import { InboxEntity, OutboxEntity } from '../inbox/message.entities.js';
 import { addOutbox, outboxOf, requeueOutbox, type NewOutboxRow } from '../outbox/outbox.store.js';
 import { ERROR_TABLE, TimebokError, isTimebokError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
@@ -395,7 +395,6 @@ export class Pipeline {
       seq: 0,
     };
     await db.transaction(async (em) => {
-      const { OutboxEntity } = await import('../inbox/message.entities.js');
       const seen = await em.getRepository(OutboxEntity).findOne({ where: { id } });
       if (!seen) await addOutbox(em, [row]);
     });
