@@ -124,28 +124,13 @@ export class Pipeline {
     message: InboundMessage,
     sender: Counterparty,
   ): Promise<ProcessOutcome> {
-    const { db, clock, schemas, registry, settings } = this.deps;
+    const { schemas, registry, settings } = this.deps;
     const contentHash = createHash('sha256').update(text).digest('hex');
     const key = `${sender.herId}:${message.msgId}`;
     const sync = isSyncRequest(message);
-    const now = clock.now();
 
-    // Duplicate: the stored answer again, byte for byte; same MsgId with other content: E10 (DECISIONS 20).
-    const existing = await db.manager.getRepository(InboxEntity).findOne({ where: { senderHerId: sender.herId, msgId: message.msgId } });
-    if (existing) {
-      if (existing.contentHash === contentHash) {
-        return db.transaction(async (em) => {
-          const rows = await outboxOf(em, existing.id);
-          await requeueOutbox(em, rows.map((r) => r.id));
-          await em.getRepository(InboxEntity).update({ id: existing.id }, { duplicateCount: existing.duplicateCount + 1 });
-          return this.outcome('duplicate', message, `duplicate of an earlier message: ${rows.length} stored message(s) re-sent`, rows.map((r) => r.id));
-        });
-      }
-      const us = addressFromMsgHead(message.receiver);
-      const rows = this.refusal(delivery, message, sender, us, sync, { code: 'E10', description: 'MsgId already used for another message' }, `conflict:${key}:${contentHash}`, null);
-      await db.transaction((em) => addOutbox(em, rows));
-      return this.outcome('rejected', message, 'MsgId reused with other content → E10', rows.map((r) => r.id));
-    }
+    const earlier = await this.answerDuplicate(delivery, message, sender, contentHash, sync);
+    if (earlier) return earlier;
 
     // Checks whose failure is answered (and remembered, so a duplicate gets the same answer).
     let us = addressFromMsgHead(message.receiver);
@@ -186,7 +171,88 @@ export class Pipeline {
     }
 
     const inboxId = derivedId('inbox', key);
+    try {
+      return await this.processOnce(delivery, message, sender, us, sync, { refusal, patientFacts, receiverCheck, receiverHerId, contentHash, key, inboxId });
+    } catch (err) {
+      // Another copy of this message committed first (several consumers, a redelivery racing the
+      // original): the inbox key refused ours and our transaction was rolled back. Answer as a duplicate.
+      if (!isUniqueViolation(err)) throw err;
+      const earlier = await this.answerDuplicate(delivery, message, sender, contentHash, sync);
+      if (earlier) return earlier;
+      throw err;
+    }
+  }
+
+  /**
+   * Duplicate (DECISIONS 20): the stored answer again, byte for byte; the same MsgId with other content:
+   * E10. Null when the message was not seen before.
+   */
+  private async answerDuplicate(
+    delivery: InboundDelivery,
+    message: InboundMessage,
+    sender: Counterparty,
+    contentHash: string,
+    sync: boolean,
+  ): Promise<ProcessOutcome | null> {
+    const { db } = this.deps;
+    const key = `${sender.herId}:${message.msgId}`;
+    const existing = await db.manager.getRepository(InboxEntity).findOne({ where: { senderHerId: sender.herId, msgId: message.msgId } });
+    if (!existing) return null;
+    if (existing.contentHash === contentHash) {
+      return db.transaction(async (em) => {
+        const rows = await outboxOf(em, existing.id);
+        await requeueOutbox(em, rows.map((r) => r.id));
+        await em.getRepository(InboxEntity).increment({ id: existing.id }, 'duplicateCount', 1);
+        return this.outcome('duplicate', message, `duplicate of an earlier message: ${rows.length} stored message(s) re-sent`, rows.map((r) => r.id));
+      });
+    }
+    const us = addressFromMsgHead(message.receiver);
+    const rows = this.refusal(delivery, message, sender, us, sync, { code: 'E10', description: 'MsgId already used for another message' }, `conflict:${key}:${contentHash}`, null);
+    await db.transaction(async (em) => {
+      const seen = await em.getRepository(OutboxEntity).findOne({ where: { id: rows[0]!.id } });
+      if (seen) await requeueOutbox(em, rows.map((r) => r.id));
+      else await addOutbox(em, rows);
+    });
+    return this.outcome('rejected', message, 'MsgId reused with other content → E10', rows.map((r) => r.id));
+  }
+
+  /**
+   * The one transaction of a new message: the inbox row first (so that a concurrent copy waits on its
+   * key, then fails, before doing any work), the function, the outgoing rows, the outcome.
+   */
+  private async processOnce(
+    delivery: InboundDelivery,
+    message: InboundMessage,
+    sender: Counterparty,
+    us: Address,
+    sync: boolean,
+    c: {
+      refusal: { code: string; description: string } | null;
+      patientFacts: { id: string; birthDate: string | null } | null;
+      receiverCheck: ReceiverCheck | null;
+      receiverHerId: number | null;
+      contentHash: string;
+      key: string;
+      inboxId: string;
+    },
+  ): Promise<ProcessOutcome> {
+    const { db, clock } = this.deps;
+    const { refusal, patientFacts, receiverCheck, receiverHerId, contentHash, key, inboxId } = c;
+    const now = clock.now();
     return db.transaction(async (em) => {
+      await em.getRepository(InboxEntity).insert({
+        id: inboxId,
+        senderHerId: sender.herId,
+        msgId: message.msgId,
+        contentHash,
+        receiverHerId,
+        process: message.process,
+        functionCode: message.functionCode,
+        outcome: 'processing',
+        transport: delivery.transport,
+        receivedAt: now.toISOString(),
+        duplicateCount: 0,
+      });
       let rows: NewOutboxRow[];
       let outcomeText: string;
       let status: ProcessOutcome['status'];
@@ -209,19 +275,7 @@ export class Pipeline {
         outcomeText = `${message.functionCode ?? '?'} → ${sync ? '' : 'apprec 1, '}${result.replyCode ? `reply ${result.outcome}` : result.outcome}`;
         status = result.replyCode ? 'answered' : sync ? 'answered' : 'pending';
       }
-      await em.getRepository(InboxEntity).insert({
-        id: inboxId,
-        senderHerId: sender.herId,
-        msgId: message.msgId,
-        contentHash,
-        receiverHerId,
-        process: message.process,
-        functionCode: message.functionCode,
-        outcome: outcomeText.slice(0, 200),
-        transport: delivery.transport,
-        receivedAt: now.toISOString(),
-        duplicateCount: 0,
-      });
+      await em.getRepository(InboxEntity).update({ id: inboxId }, { outcome: outcomeText.slice(0, 200) });
       await addOutbox(em, rows);
       return this.outcome(status, message, outcomeText, rows.map((r) => r.id));
     });
@@ -470,6 +524,13 @@ function senderFromDetail(err: TimebokError): number | null {
 export function herIdOfQueue(queue: string): number | null {
   const m = /^(\d+)_/.exec(queue);
   return m ? Number(m[1]) : null;
+}
+
+/** A unique/primary-key violation from PostgreSQL (23505) or SQLite (SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 function errorText(err: unknown): string {

@@ -101,3 +101,19 @@ describe('plain XML setting', () => {
     }
   });
 });
+
+describe('copies of one message processed at the same time', () => {
+  test('the first books, every other copy is answered as a duplicate with the same rows', async () => {
+    const copies = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => app.pipeline.process(delivery(RT, { messageId: `copy-${i}`, fromHerId: 8093248 }))),
+    );
+    const statuses = copies.map((c) => c.status).sort();
+    expect(statuses).toEqual(['answered', 'duplicate', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    const first = copies.find((c) => c.status === 'answered')!;
+    for (const c of copies) expect(c.outboxIds).toEqual(first.outboxIds);
+    const rows = await outbox();
+    expect(rows.map((r) => r.kind)).toEqual(['apprec', 'reply']);
+    const appointments = await app.db.manager.query('SELECT COUNT(*) AS n FROM appointment');
+    expect(Number(appointments[0].n)).toBe(1);
+  });
+});
