@@ -4,12 +4,16 @@
  *
  *   npx tsx scripts/gen-test-pki.ts OUTDIR [--parties 8142519,115851] [--bits 2048] [--passphrase test]
  *
+ * The first party is us: `timebok.env` holds the service settings for it, `replay-keys.json` the keys
+ * for `timebok replay --keys` (the other parties sign and encrypt their messages for us).
+ *
  * Tests call `generateTestPki(outDir, options)` directly. Never commit the output.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { generateTestPki } from '../src/protection/test-pki.js';
+import { writeTestKeyFiles } from '../src/cli/replay-keys.js';
 
 export { generateTestPki };
 export type { TestPki, TestPkiOptions, TestPkiEntry, TestPartyPki } from '../src/protection/test-pki.js';
@@ -32,7 +36,11 @@ async function main(argv: string[]): Promise<void> {
   });
   const started = Date.now();
   const pki = await generateTestPki(resolve(outDir), { parties, keyBits: Number(opts.bits), p12Passphrase: opts.passphrase });
-  process.stdout.write(`test PKI for ${parties.join(', ')} written to ${pki.dir} in ${Date.now() - started} ms (see README.txt, pki.json)\n`);
+  const files = writeTestKeyFiles(pki, parties[0]!);
+  process.stdout.write(
+    `test PKI for ${parties.join(', ')} written to ${pki.dir} in ${Date.now() - started} ms (see README.txt, pki.json)\n` +
+      `  ${parties[0]} is us: settings in ${files.envFile}; replay keys (the others sign) in ${files.keysFile}\n`,
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -4,12 +4,22 @@ import { loadSchemaSet, type SchemaSet } from './envelope/schema.validator.js';
 import type { XmlLimits } from './envelope/types.js';
 import { Pipeline, type Unprotector } from './pipeline/pipeline.js';
 import { PlainXmlUnprotector } from './protection/plain.unprotector.js';
+import { CmsUnprotector } from './protection/cms.unprotector.js';
+import { CmsProtector } from './protection/cms.protector.js';
+import { loadIdentity, loadKeyFile, loadCertificateFile, loadTrust } from './protection/keys.js';
+import { checkCertificate, type TrustOptions } from './protection/trust.js';
+import type { DecryptionKey } from './protection/cms.unprotect.js';
+import { CmsEncoder, PlainEncoder, type OutboundEncoder } from './protection/outbound.js';
+import type { ProtectionConfig } from './config/config.js';
 import { importRegistry, setOurParties } from './registry/registry.import.js';
 import { loadRegistryFile } from './registry/registry.file.js';
 import { RegistryService } from './registry/registry.service.js';
 import { importTimebooks, loadTimebooksFile } from './timebook/timebook.import.js';
 import { TimebookService } from './timebook/timebook.service.js';
 import type { Clock } from './shared/clock.js';
+import { isTimebokError } from './shared/errors.js';
+import type { InboundDelivery } from './pipeline/types.js';
+import type { Party } from './registry/types.js';
 import type { Logger } from './shared/logger.js';
 
 export interface AppOptions {
@@ -25,6 +35,10 @@ export interface AppOptions {
   unprotector?: Unprotector;
   /** Accept unprotected XML on the spool/replay (default true; see ALLOW_PLAIN_XML). */
   allowPlainXml?: boolean;
+  /** Keys and trust for CMS (docs/protection.md); null/absent = no CMS (plain XML on the spool only). */
+  protection?: ProtectionConfig | null;
+  /** Clock for certificate validity and CRL freshness (default `clock`; replay uses the real time). */
+  protectionClock?: Clock;
 }
 
 /** Everything one Timebok process holds, wired together; transports are added by the caller. */
@@ -34,6 +48,8 @@ export interface App {
   registry: RegistryService;
   timebooks: TimebookService;
   pipeline: Pipeline;
+  /** Wire encoding of outgoing rows: CMS sign-then-encrypt when keys are configured, else plain XML. */
+  encoder: OutboundEncoder;
   clock: Clock;
   logger: Logger;
   close(): Promise<void>;
@@ -53,12 +69,18 @@ export async function createApp(options: AppOptions): Promise<App> {
       return registry.practitionersOfOffice(officeHerId);
     },
   });
+  const cms = options.protection ? openProtection(options.protection, options.protectionClock ?? options.clock, options.logger) : null;
+  const allowPlain = options.allowPlainXml ?? true;
+  const unprotector = options.unprotector ?? (cms ? new PlainOrCms(cms.unprotector, allowPlain) : new PlainXmlUnprotector(allowPlain));
+  const encoder: OutboundEncoder = cms
+    ? new CmsEncoder(cms.protector, (herId) => registry.getParty(herId))
+    : new PlainEncoder();
   const pipeline = new Pipeline({
     db,
     schemas,
     registry,
     timebooks,
-    unprotector: options.unprotector ?? new PlainXmlUnprotector(options.allowPlainXml ?? true),
+    unprotector,
     clock: options.clock,
     logger: options.logger,
     settings: { limits: options.limits, acceptSyntheticIds: options.acceptSyntheticIds },
@@ -69,6 +91,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     registry,
     timebooks,
     pipeline,
+    encoder,
     clock: options.clock,
     logger: options.logger,
     async close() {
@@ -76,6 +99,64 @@ export async function createApp(options: AppOptions): Promise<App> {
       if (ownSchemas) schemas.dispose();
     },
   };
+}
+
+/**
+ * Opens the configured keys and trust once at start-up, and checks our own certificates against the
+ * trust (a bad key file, a certificate that does not fit its key or is expired stops Timebok here).
+ */
+function openProtection(config: ProtectionConfig, clock: Clock, logger: Logger): { unprotector: CmsUnprotector; protector: CmsProtector; trust: TrustOptions } {
+  const trust = loadTrust(config.trust, clock);
+  // Our own certificates must be usable; an out-of-date CRL only means we cannot tell yet (alert, go on).
+  const checkOurs = (pem: string, use: 'signing' | 'encryption') => {
+    try {
+      checkCertificate(pem, use, trust);
+    } catch (e) {
+      if (!(isTimebokError(e) && e.code === 'ERR_PROTECTION_REVOCATION_UNKNOWN')) throw e;
+      logger.warn({ alert: 'crl-out-of-date', use, reason: e.message }, 'revocation status of our own certificate is unknown');
+    }
+  };
+  const identity = loadIdentity({
+    key: config.signing.key,
+    ...(config.signing.certificate ? { certificate: config.signing.certificate } : {}),
+    ...(config.passphrase ? { passphrase: config.passphrase } : {}),
+  });
+  checkOurs(identity.certificatePem, 'signing');
+  const decryptionKey = (pair: { key: string; certificate?: string }): DecryptionKey => ({
+    key: loadKeyFile(pair.key, config.passphrase),
+    ...(pair.certificate ? { certificatePem: loadCertificateFile(pair.certificate, config.passphrase) } : {}),
+  });
+  const current = decryptionKey(config.decryption);
+  if (current.certificatePem) checkOurs(current.certificatePem, 'encryption');
+  const keys = {
+    current,
+    ...(config.legacyDecryption ? { legacy: [decryptionKey(config.legacyDecryption)] } : {}),
+  };
+  return {
+    trust,
+    unprotector: new CmsUnprotector({ keys, trust }),
+    protector: new CmsProtector({ identity, trust, clock }),
+  };
+}
+
+/**
+ * With keys: CMS bodies are unprotected; a plain XML body is accepted only on the spool/replay and only
+ * when ALLOW_PLAIN_XML is on (never on AMQP).
+ */
+class PlainOrCms implements Unprotector {
+  private readonly plain: PlainXmlUnprotector;
+
+  constructor(
+    private readonly cms: CmsUnprotector,
+    allowPlainXml: boolean,
+  ) {
+    this.plain = new PlainXmlUnprotector(allowPlainXml);
+  }
+
+  unprotect(delivery: InboundDelivery, sender: Party | null): Promise<Uint8Array> {
+    if (delivery.transport !== 'amqp' && delivery.body[0] !== 0x30) return this.plain.unprotect(delivery);
+    return this.cms.unprotect(delivery, sender);
+  }
 }
 
 export interface SetupSummary {
@@ -88,8 +169,19 @@ export interface SetupSummary {
  * Imports registry.json and timebooks.json (both idempotent) and records which parties are ours: the
  * owners of timebooks plus the configured HER-ids (DECISIONS 1, 2).
  */
-export async function importSetup(app: App, registryFile: string, timebooksFile: string, extraOurs: number[] = []): Promise<SetupSummary> {
+export async function importSetup(
+  app: App,
+  registryFile: string,
+  timebooksFile: string,
+  extraOurs: number[] = [],
+  options: { certificates?: ReadonlyMap<number, { signing: string | null; encryption: string | null }> } = {},
+): Promise<SetupSummary> {
   const registryData = await loadRegistryFile(registryFile);
+  // Replay with a keys file: the certificates it names for a party replace the registry's.
+  for (const party of registryData.parties) {
+    const given = options.certificates?.get(party.herId);
+    if (given) party.certificates = { signing: given.signing ?? party.certificates?.signing ?? null, encryption: given.encryption ?? party.certificates?.encryption ?? null };
+  }
   const timebookData = await loadTimebooksFile(timebooksFile);
   await importRegistry(app.db, registryData, registryFile, app.clock);
   await importTimebooks(app.db, timebookData, app.clock);

@@ -32,8 +32,9 @@ program
   .requiredOption('--out <dir>', 'where outbound messages (.xml) and error-queue reports (.json) are written')
   .option('--ours <herIds>', 'HER-ids served besides the owners of timebooks', herIdList)
   .option('--accept-synthetic-ids', 'accept synthetic test fødselsnumre (month + 40 / + 80)', false)
+  .option('--keys <file>', 'replay keys file (our keys; senders whose messages are signed and encrypted first; see docs/replay.md)')
   .argument('<message...>', 'message files, or folders of .xml files (read in name order)')
-  .action(async (messages: string[], opts: { setup: string; db: string; now: string; out: string; ours?: number[]; acceptSyntheticIds: boolean }) => {
+  .action(async (messages: string[], opts: { setup: string; db: string; now: string; out: string; ours?: number[]; acceptSyntheticIds: boolean; keys?: string }) => {
     try {
       process.exitCode = await runReplay(
         {
@@ -44,6 +45,7 @@ program
           messages,
           acceptSyntheticIds: opts.acceptSyntheticIds || process.env.ACCEPT_SYNTHETIC_IDS === 'true',
           ...(opts.ours ? { ours: opts.ours } : {}),
+          ...(opts.keys ? { keys: opts.keys } : {}),
         },
         (line) => process.stdout.write(`${line}\n`),
       );

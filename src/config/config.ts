@@ -9,6 +9,9 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const herIdList = z.string().regex(/^\s*(\d+\s*(,\s*\d+\s*)*)?$/, 'a comma-separated list of HER-ids');
+const fileList = z.string();
+const splitList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 /**
  * Every setting, read from the environment (and `.env.example` documents each). Validated at start-up:
@@ -21,16 +24,33 @@ const EnvSchema = z.object({
   SPOOL_POLL_MS: int(50, 60_000).default(500),
   REGISTRY_FILE: z.string().default('fixtures/demo/registry.json'),
   TIMEBOOKS_FILE: z.string().default('fixtures/demo/timebooks.json'),
-  OUR_HER_IDS: z
-    .string()
-    .regex(/^\s*(\d+\s*(,\s*\d+\s*)*)?$/, 'a comma-separated list of HER-ids')
-    .default(''),
+  OUR_HER_IDS: herIdList.default(''),
   ACCEPT_SYNTHETIC_IDS: bool.optional(),
   ALLOW_PLAIN_XML: bool.default(true),
   MAX_BODY_BYTES: int(1024, 20 * MIB).default(DEFAULT_XML_LIMITS.maxBytes),
   MAX_XML_DEPTH: int(10, 1000).default(DEFAULT_XML_LIMITS.maxDepth),
   MAX_VEVENTS: int(1, 10_000).default(DEFAULT_XML_LIMITS.maxVevents),
+  // Message protection (docs/protection.md). With no signing key, CMS is off: plain XML only (spool/replay).
+  SIGNING_KEY_FILE: z.string().optional(),
+  SIGNING_CERT_FILE: z.string().optional(),
+  DECRYPTION_KEY_FILE: z.string().optional(),
+  DECRYPTION_CERT_FILE: z.string().optional(),
+  LEGACY_DECRYPTION_KEY_FILE: z.string().optional(),
+  LEGACY_DECRYPTION_CERT_FILE: z.string().optional(),
+  KEY_PASSPHRASE: z.string().optional(),
+  TRUST_ANCHOR_FILES: fileList.default(''),
+  INTERMEDIATE_CA_FILES: fileList.default(''),
+  CRL_FILES: fileList.default(''),
+  REVOCATION_CHECK: z.enum(['crl', 'none']).default('crl'),
+  // RabbitMQ transport (docs/amqp.md); used when AMQP_URL is set.
+  AMQP_HER_IDS: herIdList.default(''),
+  AMQP_PREFETCH: int(1, 1000).default(10),
+  AMQP_DELIVERY_LIMIT: int(1, 1000).default(10),
+  AMQP_SYNC_REPLY_TTL_MS: int(1000, 600_000).default(15_000),
+  AMQP_RECONNECT_MAX_MS: int(100, 600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Staff: Helsenorge's HER-id (level 2) for Avtale pushes about desk bookings (docs/staff.md).
+  HELSENORGE_HER_ID: int(1, 2_147_483_647).optional(),
 });
 
 export interface Config {
@@ -44,7 +64,30 @@ export interface Config {
   acceptSyntheticIds: boolean;
   allowPlainXml: boolean;
   limits: XmlLimits;
+  /** Key and trust files; null when CMS protection is not configured (no SIGNING_KEY_FILE). */
+  protection: ProtectionConfig | null;
+  amqp: AmqpConfig;
   logLevel: string;
+  // Staff: Avtale pushes about desk bookings go to this Helsenorge party; null = not configured.
+  helsenorgeHerId: number | null;
+}
+
+export interface ProtectionConfig {
+  signing: { key: string; certificate?: string };
+  decryption: { key: string; certificate?: string };
+  legacyDecryption: { key: string; certificate?: string } | null;
+  passphrase?: string;
+  trust: { anchors: string[]; intermediates: string[]; crls: string[]; revocation: 'crl' | 'none' };
+}
+
+export interface AmqpConfig {
+  /** HER-ids whose queues this process consumes; empty = all of ours. */
+  herIds: number[];
+  prefetch: number;
+  /** x-delivery-limit of every consumed queue: deliveries before a message is dead-lettered. */
+  deliveryLimit: number;
+  syncReplyTtlMs: number;
+  reconnectMaxMs: number;
 }
 
 /** Reads the configuration; throws ERR_CONFIG naming the variable on a bad value. */
@@ -66,11 +109,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     spoolPollMs: e.SPOOL_POLL_MS,
     registryFile: resolve(cwd, e.REGISTRY_FILE),
     timebooksFile: resolve(cwd, e.TIMEBOOKS_FILE),
-    ourHerIds: e.OUR_HER_IDS.split(',').map((s) => s.trim()).filter(Boolean).map(Number),
+    ourHerIds: splitList(e.OUR_HER_IDS).map(Number),
     // Off by default (DECISIONS 10); on for the bundled demo world, whose patients are synthetic.
     acceptSyntheticIds: e.ACCEPT_SYNTHETIC_IDS ?? (env.REGISTRY_FILE === undefined && env.TIMEBOOKS_FILE === undefined),
     allowPlainXml: e.ALLOW_PLAIN_XML,
     limits: { maxBytes: e.MAX_BODY_BYTES, maxDepth: e.MAX_XML_DEPTH, maxVevents: e.MAX_VEVENTS },
+    protection: protectionConfig(e, cwd),
+    amqp: {
+      herIds: splitList(e.AMQP_HER_IDS).map(Number),
+      prefetch: e.AMQP_PREFETCH,
+      deliveryLimit: e.AMQP_DELIVERY_LIMIT,
+      syncReplyTtlMs: e.AMQP_SYNC_REPLY_TTL_MS,
+      reconnectMaxMs: e.AMQP_RECONNECT_MAX_MS,
+    },
     logLevel: e.LOG_LEVEL,
+    // Staff
+    helsenorgeHerId: e.HELSENORGE_HER_ID ?? null,
+  };
+}
+
+function protectionConfig(e: z.infer<typeof EnvSchema>, cwd: string): ProtectionConfig | null {
+  const file = (v: string) => resolve(cwd, v);
+  const pair = (key: string | undefined, certificate: string | undefined) =>
+    key === undefined ? null : { key: file(key), ...(certificate ? { certificate: file(certificate) } : {}) };
+  const signing = pair(e.SIGNING_KEY_FILE, e.SIGNING_CERT_FILE);
+  if (signing === null) {
+    const stray = (['DECRYPTION_KEY_FILE', 'SIGNING_CERT_FILE', 'TRUST_ANCHOR_FILES'] as const).find((k) => e[k]);
+    if (stray) throw new TimebokError('ERR_CONFIG', `setting ${stray}: needs SIGNING_KEY_FILE as well`, { detail: { setting: stray } });
+    return null;
+  }
+  const decryption = pair(e.DECRYPTION_KEY_FILE, e.DECRYPTION_CERT_FILE);
+  if (decryption === null) throw new TimebokError('ERR_CONFIG', 'setting DECRYPTION_KEY_FILE: required with SIGNING_KEY_FILE', { detail: { setting: 'DECRYPTION_KEY_FILE' } });
+  const anchors = splitList(e.TRUST_ANCHOR_FILES).map(file);
+  if (anchors.length === 0) throw new TimebokError('ERR_CONFIG', 'setting TRUST_ANCHOR_FILES: required with SIGNING_KEY_FILE', { detail: { setting: 'TRUST_ANCHOR_FILES' } });
+  return {
+    signing,
+    decryption,
+    legacyDecryption: pair(e.LEGACY_DECRYPTION_KEY_FILE, e.LEGACY_DECRYPTION_CERT_FILE),
+    ...(e.KEY_PASSPHRASE ? { passphrase: e.KEY_PASSPHRASE } : {}),
+    trust: {
+      anchors,
+      intermediates: splitList(e.INTERMEDIATE_CA_FILES).map(file),
+      crls: splitList(e.CRL_FILES).map(file),
+      revocation: e.REVOCATION_CHECK,
+    },
   };
 }

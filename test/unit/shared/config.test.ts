@@ -29,4 +29,41 @@ describe('configuration', () => {
   ])('a bad %s stops start-up naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value }, '/x')).toThrow(new RegExp(name));
   });
+
+  test('without SIGNING_KEY_FILE there is no CMS; with it, the key, trust and CRL files are resolved', () => {
+    expect(loadConfig({}, '/x').protection).toBeNull();
+    const c = loadConfig(
+      {
+        SIGNING_KEY_FILE: 'keys/sign.p12',
+        DECRYPTION_KEY_FILE: 'keys/enc.key.pem',
+        DECRYPTION_CERT_FILE: 'keys/enc.pem',
+        LEGACY_DECRYPTION_KEY_FILE: 'keys/old.key.pem',
+        KEY_PASSPHRASE: 'pw',
+        TRUST_ANCHOR_FILES: 'ca/root.pem, ca/root2.pem',
+        CRL_FILES: 'ca/issuing.crl',
+      },
+      '/x',
+    );
+    expect(c.protection).toEqual({
+      signing: { key: '/x/keys/sign.p12' },
+      decryption: { key: '/x/keys/enc.key.pem', certificate: '/x/keys/enc.pem' },
+      legacyDecryption: { key: '/x/keys/old.key.pem' },
+      passphrase: 'pw',
+      trust: { anchors: ['/x/ca/root.pem', '/x/ca/root2.pem'], intermediates: [], crls: ['/x/ca/issuing.crl'], revocation: 'crl' },
+    });
+  });
+
+  test.each([
+    [{ SIGNING_KEY_FILE: 's.pem', TRUST_ANCHOR_FILES: 'ca.pem' }, /DECRYPTION_KEY_FILE/],
+    [{ SIGNING_KEY_FILE: 's.pem', DECRYPTION_KEY_FILE: 'd.pem' }, /TRUST_ANCHOR_FILES/],
+    [{ DECRYPTION_KEY_FILE: 'd.pem' }, /DECRYPTION_KEY_FILE: needs SIGNING_KEY_FILE/],
+    [{ SIGNING_KEY_FILE: 's.pem', DECRYPTION_KEY_FILE: 'd.pem', TRUST_ANCHOR_FILES: 'ca.pem', REVOCATION_CHECK: 'ocsp' }, /REVOCATION_CHECK/],
+  ])('an incomplete key configuration stops start-up naming the setting (%o)', (env, message) => {
+    expect(() => loadConfig(env, '/x')).toThrow(message);
+  });
+
+  test('AMQP settings have the protocol defaults', () => {
+    expect(loadConfig({}, '/x').amqp).toEqual({ herIds: [], prefetch: 10, deliveryLimit: 10, syncReplyTtlMs: 15000, reconnectMaxMs: 30000 });
+    expect(loadConfig({ AMQP_HER_IDS: '8142520,8142521' }, '/x').amqp.herIds).toEqual([8142520, 8142521]);
+  });
 });
