@@ -69,7 +69,11 @@ export async function createApp(options: AppOptions): Promise<App> {
       return registry.practitionersOfOffice(officeHerId);
     },
   });
-  const cms = options.protection ? openProtection(options.protection, options.protectionClock ?? options.clock, options.logger) : null;
+  const refreshParty = async (herId: number) => {
+    registry.invalidate(herId);
+    return registry.getParty(herId);
+  };
+  const cms = options.protection ? openProtection(options.protection, options.protectionClock ?? options.clock, options.logger, refreshParty) : null;
   const allowPlain = options.allowPlainXml ?? true;
   const unprotector = options.unprotector ?? (cms ? new PlainOrCms(cms.unprotector, allowPlain) : new PlainXmlUnprotector(allowPlain));
   const encoder: OutboundEncoder = cms
@@ -105,7 +109,12 @@ export async function createApp(options: AppOptions): Promise<App> {
  * Opens the configured keys and trust once at start-up, and checks our own certificates against the
  * trust (a bad key file, a certificate that does not fit its key or is expired stops Timebok here).
  */
-function openProtection(config: ProtectionConfig, clock: Clock, logger: Logger): { unprotector: CmsUnprotector; protector: CmsProtector; trust: TrustOptions } {
+function openProtection(
+  config: ProtectionConfig,
+  clock: Clock,
+  logger: Logger,
+  refreshParty: (herId: number) => Promise<Party | null>,
+): { unprotector: CmsUnprotector; protector: CmsProtector; trust: TrustOptions } {
   const trust = loadTrust(config.trust, clock);
   // Our own certificates must be usable; an out-of-date CRL only means we cannot tell yet (alert, go on).
   const checkOurs = (pem: string, use: 'signing' | 'encryption') => {
@@ -134,8 +143,8 @@ function openProtection(config: ProtectionConfig, clock: Clock, logger: Logger):
   };
   return {
     trust,
-    unprotector: new CmsUnprotector({ keys, trust }),
-    protector: new CmsProtector({ identity, trust, clock }),
+    unprotector: new CmsUnprotector({ keys, trust, refreshParty }),
+    protector: new CmsProtector({ identity, trust, clock, refreshParty }),
   };
 }
 

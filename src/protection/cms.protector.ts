@@ -13,6 +13,8 @@ export interface CmsProtectorOptions {
   clock: Clock;
   /** Reads a registry certificate file (PEM). Default loadCertificatesFile. */
   readCertificates?: (path: string) => string[];
+  /** Drops the party from the registry cache and reads it again from the registry source. */
+  refreshParty?: (herId: number) => Promise<Party | null>;
 }
 
 const CERTIFICATE_CODES = new Set(['ERR_PROTECTION_CERTIFICATE', 'ERR_PROTECTION_EXPIRED', 'ERR_PROTECTION_REVOKED']);
@@ -36,13 +38,15 @@ export class CmsProtector {
     if (path === null) {
       throw certificateError('no encryption certificate registered for the receiver', { herId: receiver.herId });
     }
-    const cached = this.cache.get(path);
+    const certificates = this.cache.get(path) ?? this.load(path);
     try {
-      return this.protectWith(content, cached ?? this.load(path));
+      return this.protectWith(content, certificates);
     } catch (e) {
-      if (cached === undefined || !(e instanceof TimebokError) || !CERTIFICATE_CODES.has(e.code)) throw e;
-      const fresh = this.load(path);
-      if (fresh.join('') === cached.join('')) throw e;
+      if (!(e instanceof TimebokError) || !CERTIFICATE_CODES.has(e.code)) throw e;
+      const party = this.options.refreshParty ? await this.options.refreshParty(receiver.herId) : receiver;
+      const freshPath = party?.certificates?.encryption ?? path;
+      const fresh = this.load(freshPath);
+      if (freshPath === path && fresh.join('') === certificates.join('')) throw e;
       return this.protectWith(content, fresh);
     }
   }

@@ -12,6 +12,8 @@ export interface CmsUnprotectorOptions {
   trust: TrustOptions;
   /** Reads a registry certificate file (PEM; may hold several for a roll-over). Default loadCertificatesFile. */
   readCertificates?: (path: string) => string[];
+  /** Drops the party from the registry cache and reads it again from the registry source. */
+  refreshParty?: (herId: number) => Promise<Party | null>;
 }
 
 /** Errors about the sender's certificate that a fresh copy from the registry may cure (protocol §3). */
@@ -20,8 +22,9 @@ const CERTIFICATE_CODES = new Set(['ERR_PROTECTION_CERTIFICATE', 'ERR_PROTECTION
 /**
  * The pipeline's Unprotector for CMS bodies: decrypts with our keys, then verifies against the signing
  * certificate(s) the registry holds for the claimed sender (the AMQP `fromHerId`). Registry certificate
- * files are read once and cached; when the check of a cached certificate fails, the file is read again
- * and the check repeated once ("drop the cache, fetch again, retry").
+ * files are read once and cached; when the certificate check fails, the party is refreshed from the
+ * registry source and its file read again, and the check repeated once ("drop the cache, fetch again,
+ * retry").
  *
  * @throws TimebokError ERR_PROTECTION_* (see unprotect); ERR_PROTECTION_CERTIFICATE when the sender is
  *   unknown or has no signing certificate.
@@ -49,9 +52,13 @@ export class CmsUnprotector implements Unprotector {
     try {
       return verifySignedContent(envelope.tree, certificates, this.options.trust).content;
     } catch (e) {
-      if (cached === undefined || !(e instanceof TimebokError) || !CERTIFICATE_CODES.has(e.code)) throw e;
-      const fresh = this.load(path);
-      if (fresh.join('') === cached.join('')) throw e;
+      if (!(e instanceof TimebokError) || !CERTIFICATE_CODES.has(e.code)) throw e;
+      // Once: the party again from the registry source (its certificate entry may have changed), and
+      // the certificate file read again; the check is repeated only if either gave something new.
+      const party = this.options.refreshParty ? await this.options.refreshParty(sender.herId) : sender;
+      const freshPath = party?.certificates?.signing ?? path;
+      const fresh = this.load(freshPath);
+      if (freshPath === path && fresh.join('') === certificates.join('')) throw e;
       return verifySignedContent(envelope.tree, fresh, this.options.trust).content;
     }
   }

@@ -67,17 +67,39 @@ describe('the CMS unprotector for the pipeline', () => {
     expect(await codeOf(unprotector.unprotect(delivery(body), party(Number(HELSENORGE), null)))).toBe('ERR_PROTECTION_CERTIFICATE');
   });
 
-  it('reads the registry certificate again once when the cached one fails, then succeeds with the new one', async () => {
+  it('reads the registry certificate again once when the check fails, then succeeds with the new one', async () => {
     const sender = party(Number(HELSENORGE), { signing: '/registry/certs/115851-sign.pem', encryption: null });
     const files = [[certPem(pki.parties[US]!.signing)], [certPem(pki.parties[HELSENORGE]!.signing)]];
     let reads = 0;
     const unprotector = new CmsUnprotector({ keys: ourKeys, trust, readCertificates: () => files[Math.min(reads++, 1)]! });
     const body = protect(content, identity(pki.parties[HELSENORGE]!.signing), certPem(pki.parties[US]!.encryption), { clock });
-    // first message: the (stale) file is read, the check fails and is not retried (nothing cached yet)
-    expect(await codeOf(unprotector.unprotect(delivery(body), sender))).toBe('ERR_PROTECTION_CERTIFICATE');
-    // second message: cached copy fails, the file is read again (now renewed) and the message accepted
+    // the (stale) file is read, the check fails, the file is read again (now renewed) and the message accepted
     expect(await codeOf(unprotector.unprotect(delivery(body), sender))).toBe('accepted');
     expect(reads).toBe(2);
+    // the renewed copy is cached
+    expect(await codeOf(unprotector.unprotect(delivery(body), sender))).toBe('accepted');
+    expect(reads).toBe(2);
+  });
+
+  it('refreshes the party from the registry once: a new certificate entry is used; an unchanged one is not retried', async () => {
+    const stale = party(Number(HELSENORGE), { signing: '/registry/old.pem', encryption: null });
+    const renewed = party(Number(HELSENORGE), { signing: '/registry/new.pem', encryption: null });
+    const read: string[] = [];
+    const readCertificates = (path: string) => {
+      read.push(path);
+      return [certPem(path === '/registry/new.pem' ? pki.parties[HELSENORGE]!.signing : pki.parties[US]!.signing)];
+    };
+    const refreshed: number[] = [];
+    const body = protect(content, identity(pki.parties[HELSENORGE]!.signing), certPem(pki.parties[US]!.encryption), { clock });
+    const renewing = new CmsUnprotector({ keys: ourKeys, trust, readCertificates, refreshParty: async (h) => (refreshed.push(h), renewed) });
+    expect(await codeOf(renewing.unprotect(delivery(body), stale))).toBe('accepted');
+    expect(refreshed).toEqual([Number(HELSENORGE)]);
+    expect(read).toEqual(['/registry/old.pem', '/registry/new.pem']);
+
+    read.length = 0;
+    const unchanged = new CmsUnprotector({ keys: ourKeys, trust, readCertificates, refreshParty: async () => stale });
+    expect(await codeOf(unchanged.unprotect(delivery(body), stale))).toBe('ERR_PROTECTION_CERTIFICATE');
+    expect(read).toEqual(['/registry/old.pem', '/registry/old.pem']);
   });
 
   it('asks for a retry when the registry certificate file cannot be read', async () => {
