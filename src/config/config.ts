@@ -26,7 +26,7 @@ const EnvSchema = z.object({
   TIMEBOOKS_FILE: z.string().default('fixtures/demo/timebooks.json'),
   OUR_HER_IDS: herIdList.default(''),
   ACCEPT_SYNTHETIC_IDS: bool.optional(),
-  ALLOW_PLAIN_XML: bool.default(true),
+  ALLOW_PLAIN_XML: bool.optional(),
   MAX_BODY_BYTES: int(1024, 20 * MIB).default(DEFAULT_XML_LIMITS.maxBytes),
   MAX_XML_DEPTH: int(10, 1000).default(DEFAULT_XML_LIMITS.maxDepth),
   MAX_VEVENTS: int(1, 10_000).default(DEFAULT_XML_LIMITS.maxVevents),
@@ -112,7 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ourHerIds: splitList(e.OUR_HER_IDS).map(Number),
     // Off by default (DECISIONS 10); on for the bundled demo world, whose patients are synthetic.
     acceptSyntheticIds: e.ACCEPT_SYNTHETIC_IDS ?? (env.REGISTRY_FILE === undefined && env.TIMEBOOKS_FILE === undefined),
-    allowPlainXml: e.ALLOW_PLAIN_XML,
+    // Plain XML only when a setting allows it; on by default only for the bundled demo world without keys.
+    allowPlainXml: e.ALLOW_PLAIN_XML ?? (env.REGISTRY_FILE === undefined && env.TIMEBOOKS_FILE === undefined && e.SIGNING_KEY_FILE === undefined),
     limits: { maxBytes: e.MAX_BODY_BYTES, maxDepth: e.MAX_XML_DEPTH, maxVevents: e.MAX_VEVENTS },
     protection: protectionConfig(e, cwd),
     amqp: {

@@ -62,6 +62,14 @@ describe('configuration', () => {
     expect(() => loadConfig(env, '/x')).toThrow(message);
   });
 
+  test('plain XML is accepted only when a setting allows it: by default only in the bundled demo world without keys', () => {
+    expect(loadConfig({}, '/x').allowPlainXml).toBe(true);
+    expect(loadConfig({ REGISTRY_FILE: 'r.json' }, '/x').allowPlainXml).toBe(false);
+    expect(loadConfig({ SIGNING_KEY_FILE: 's.pem', DECRYPTION_KEY_FILE: 'd.pem', TRUST_ANCHOR_FILES: 'ca.pem' }, '/x').allowPlainXml).toBe(false);
+    expect(loadConfig({ REGISTRY_FILE: 'r.json', ALLOW_PLAIN_XML: 'true' }, '/x').allowPlainXml).toBe(true);
+    expect(loadConfig({ ALLOW_PLAIN_XML: 'off' }, '/x').allowPlainXml).toBe(false);
+  });
+
   test('AMQP settings have the protocol defaults', () => {
     expect(loadConfig({}, '/x').amqp).toEqual({ herIds: [], prefetch: 10, deliveryLimit: 10, syncReplyTtlMs: 15000, reconnectMaxMs: 30000 });
     expect(loadConfig({ AMQP_HER_IDS: '8142520,8142521' }, '/x').amqp.herIds).toEqual([8142520, 8142521]);
