@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runValidate } from './validate.command.js';
 import { ReplayUsageError, runReplay } from './replay.command.js';
+import { staffCommand } from './staff.command.js';
 import { isTimebokError } from '../shared/errors.js';
 
 function herIdList(value: string): number[] {
@@ -58,6 +59,8 @@ program
       throw err;
     }
   });
+
+program.addCommand(staffCommand());
 
 try {
   await program.parseAsync(process.argv);

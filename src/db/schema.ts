@@ -5,6 +5,7 @@ import { messageEntities } from '../inbox/message.entities.js';
 import { RegistryMigration1732233600000 } from './migrations/1732233600000-registry.js';
 import { TimebookMigration1732233601000 } from './migrations/1732233601000-timebook.js';
 import { MessagesMigration1732233602000 } from './migrations/1732233602000-messages.js';
+import { StaffMigration1732233603000 } from './migrations/1732233603000-staff.js';
 
 /** Every entity of every stage, for the one DataSource. */
 export const ALL_ENTITIES: EntitySchema[] = [...registryEntities, ...timebookEntities, ...messageEntities];
@@ -15,4 +16,5 @@ export const ALL_MIGRATIONS: Function[] = [
   RegistryMigration1732233600000,
   TimebookMigration1732233601000,
   MessagesMigration1732233602000,
+  StaffMigration1732233603000,
 ];

@@ -1,6 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import type { InboundMessage, VEvent } from '../envelope/types.js';
-import type { BookedBy, CalendarEntry, PatientFacts, TimebookOperations } from '../timebook/types.js';
+import { derivedId } from '../shared/ids.js';
+import { lockKey } from '../timebook/locks.js';
+import { CitizenRequestEntity, type CitizenRequestRow, type RequestEvent } from '../timebook/request.entities.js';
+import type { BookedBy, CalendarEntry, PatientContact, PatientFacts, TimebookOperations } from '../timebook/types.js';
+import { level2HerId } from './addressing.js';
 
 /** The business answer to one request, before it is written as a MsgHead. */
 export interface FunctionResult {
@@ -20,6 +24,8 @@ export interface FunctionContext {
   /** Deterministic appointment id for a booking made by this message. */
   appointmentId: string;
   timebooks: TimebookOperations;
+  /** When the message was received (ISO); the wall clock when absent. */
+  receivedAt?: string;
 }
 
 /** Default texts to the citizen per reply code (TekstNotatInnhold). */
@@ -86,9 +92,109 @@ export async function runFunction(em: EntityManager, ctx: FunctionContext): Prom
     case 'ART':
       return cancel(em, ctx);
     default:
-      // OT, OET, OAT: the wish waits for staff; only the AppRec goes out now.
-      return { replyCode: null, events: [], outcome: `wish ${fn} held for staff` };
+      // OT, OET, OAT: the wish is stored for staff; only the AppRec goes out now (docs/staff.md).
+      return storeWish(em, ctx, fn);
   }
+}
+
+/** The id of the wish a Timeønske message becomes (deterministic, DECISIONS 5). */
+export function wishIdOf(message: InboundMessage): string {
+  return derivedId('wish', requestKey(message));
+}
+
+/** Duplicate key of a message as the pipeline forms it: sender level 2 + MsgId (DECISIONS 20). */
+function requestKey(message: InboundMessage): string {
+  return `${level2HerId(message.sender) ?? 0}:${message.msgId}`;
+}
+
+/**
+ * Stores a Timeønske (OT, OET, OAT) with everything its SvarØnske needs, in the message's transaction.
+ * A copy of the same message that got this far (racing the first) finds the wish and adds nothing.
+ */
+async function storeWish(em: EntityManager, ctx: FunctionContext, fn: string): Promise<FunctionResult> {
+  const id = wishIdOf(ctx.message);
+  await lockKey(em, `request:${id}`);
+  const repo = em.getRepository(CitizenRequestEntity);
+  if ((await repo.findOne({ where: { id } })) === null) {
+    await repo.insert(requestRow(ctx, id, 'wish', fn, null));
+  }
+  return { replyCode: null, events: [], outcome: `wish ${fn} stored for staff` };
+}
+
+/** What later messages need to name the patient (MsgHead/Patient of the request). */
+function patientContactOf(message: InboundMessage): PatientContact {
+  return {
+    idType: message.patient?.idType === 'DNR' ? 'DNR' : 'FNR',
+    familyName: message.patient?.familyName ?? null,
+    givenName: message.patient?.givenName ?? null,
+  };
+}
+
+function requestRow(
+  ctx: FunctionContext,
+  id: string,
+  kind: CitizenRequestRow['kind'],
+  fn: string,
+  appointmentId: string | null,
+): CitizenRequestRow {
+  const m = ctx.message;
+  const d = m.dialogmelding;
+  const contact = patientContactOf(m);
+  const event = m.vevents[0];
+  const wished = d?.rollerRelatertNotat.find((r) => r.role?.v === '23') ?? d?.rollerRelatertNotat[0];
+  const at = ctx.receivedAt ?? (ctx.timebooks.now?.() ?? new Date()).toISOString();
+  return {
+    id,
+    kind,
+    process: m.process,
+    functionCode: fn,
+    status: 'open',
+    answerCode: null,
+    answerMsgId: null,
+    counterpartyHerId: level2HerId(m.sender) ?? 0,
+    ourHerId: ctx.receiverHerId,
+    msgId: m.msgId,
+    conversationId: m.conversationRef?.refToConversation ?? m.msgId,
+    inboxId: derivedId('inbox', requestKey(m)),
+    patientId: ctx.patient.id,
+    patientIdType: contact.idType,
+    patientFamilyName: contact.familyName,
+    patientGivenName: contact.givenName,
+    representativeId: ctx.bookedBy.representativeId,
+    relation: ctx.bookedBy.relation,
+    fromDate: d?.fraDato ?? null,
+    toDate: d?.tilDato ?? null,
+    event: event ? requestEvent(event) : null,
+    wishedPractitioner: wished
+      ? {
+          role: wished.role?.v ?? null,
+          hprNumber: wished.hprNumber ?? null,
+          herId: wished.herId ?? null,
+          familyName: wished.familyName ?? null,
+          givenName: wished.givenName ?? null,
+        }
+      : null,
+    acceptsOther: d?.kodetOpplysning?.v ?? null,
+    emneSporsmal: d?.emneSporsmal ?? null,
+    sporsmal: d?.sporsmal ?? null,
+    appointmentId,
+    receivedAt: at,
+    answeredAt: null,
+    updatedAt: at,
+  };
+}
+
+function requestEvent(e: VEvent): RequestEvent {
+  return {
+    ...(e.uid ? { uid: e.uid.trim() } : {}),
+    ...(e.relatedTo ? { relatedTo: e.relatedTo.trim() } : {}),
+    ...(e.dtstart ? { dtstart: e.dtstart } : {}),
+    ...(e.dtend ? { dtend: e.dtend } : {}),
+    ...(e.contact ? { contact: e.contact.trim() } : {}),
+    categories: e.categories,
+    ...(e.summary ? { summary: e.summary } : {}),
+    ...(e.location ? { location: e.location } : {}),
+  };
 }
 
 async function freeSlots(em: EntityManager, ctx: FunctionContext): Promise<FunctionResult> {
@@ -128,8 +234,15 @@ async function reserve(em: EntityManager, ctx: FunctionContext): Promise<Functio
       ...(a.description ? { description: a.description } : {}),
       content: a.content,
     })),
+    ...(level2HerId(m.sender) !== null ? { originHerId: level2HerId(m.sender) as number } : {}),
+    patientContact: patientContactOf(m),
   });
   if (r.code === '05' && r.pending) {
+    // Held in a `manual` book: keep what SvarTimeReservasjon needs when staff decide (docs/staff.md).
+    const repo = em.getRepository(CitizenRequestEntity);
+    if ((await repo.findOne({ where: { id: ctx.appointmentId } })) === null) {
+      await repo.insert(requestRow(ctx, ctx.appointmentId, 'hold', 'RT', ctx.appointmentId));
+    }
     return { replyCode: null, events: [], outcome: 'requested, awaiting staff confirmation' };
   }
   if (r.code === '05' && r.appointment) {
@@ -150,6 +263,16 @@ async function cancel(em: EntityManager, ctx: FunctionContext): Promise<Function
     sourceMsgId: m.msgId,
     ...(m.dialogmelding?.sporsmal ? { reason: m.dialogmelding.sporsmal } : {}),
   });
+  if (r.code === '08' && r.appointment && r.reason === undefined) {
+    // A held request the citizen cancelled before staff decided: it no longer waits for staff.
+    await em
+      .createQueryBuilder()
+      .update(CitizenRequestEntity)
+      .set({ status: 'withdrawn', updatedAt: (ctx.timebooks.now?.() ?? new Date()).toISOString() })
+      .where('id = :id', { id: r.appointment.uid })
+      .andWhere('status = :open', { open: 'open' })
+      .execute();
+  }
   const events = r.appointment ? [r.appointment] : [event];
   return { replyCode: r.code, text: defaultText(r.code), events, outcome: `${r.code}${r.reason ? ` ${r.reason}` : ''}` };
 }

@@ -270,6 +270,7 @@ export class Pipeline {
           bookedBy: { representativeId: rel?.personIdent?.id ?? null, relation: rel?.relasjon?.v ?? null },
           appointmentId: derivedId('appointment', key),
           timebooks: this.deps.timebooks,
+          receivedAt: now.toISOString(),
         });
         rows = this.answer(delivery, message, sender, us, sync, result, key, inboxId);
         outcomeText = `${message.functionCode ?? '?'} → ${sync ? '' : 'apprec 1, '}${result.replyCode ? `reply ${result.outcome}` : result.outcome}`;
@@ -533,7 +534,13 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/**
+ * What is logged about an unexpected error: our code and message (ours never carry personal data), or
+ * only the name and driver code of anything else, whose text may quote values (a unique-key detail …).
+ */
 function errorText(err: unknown): string {
   if (isTimebokError(err)) return `${err.code}: ${err.message}`;
-  return err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error';
+  if (!(err instanceof Error)) return 'unknown error';
+  const code = (err as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (err as { code?: unknown }).code;
+  return typeof code === 'string' || typeof code === 'number' ? `${err.name} (${code})` : err.name;
 }

@@ -9,6 +9,7 @@ import type {
   TimebookKind,
   TimebookLocation,
 } from './types.js';
+import { CitizenRequestEntity } from './request.entities.js';
 
 /** A timebook as imported from timebooks.json. Timestamps: ISO-8601 UTC strings. */
 export interface TimebookRow {
@@ -85,6 +86,28 @@ export interface AppointmentRow {
   createdAt: string;
   updatedAt: string;
   cancelledAt: string | null;
+  /**
+   * The Helsenorge party (level-2 HER-id) whose request created the appointment; null for an appointment
+   * staff made at the desk. Avtale pushes and staff answers go to this party (docs/staff.md).
+   */
+  originHerId: number | null;
+  /** FNR or DNR: the type of `patientId` (null on rows from before the staff migration = FNR). */
+  patientIdType: string | null;
+  /** Patient names as the request (or staff) gave them, for MsgHead/Patient of later messages. Never logged. */
+  patientFamilyName: string | null;
+  patientGivenName: string | null;
+  /** The practitioner staff booked the appointment with instead of the one asked for (reply 10). */
+  practitioner: PractitionerRef | null;
+  /** Incremented by every staff change: concurrency token and part of the derived Avtale ids. */
+  revision: number;
+}
+
+/** A practitioner named in a reply 10 (Helsepersonell document). */
+export interface PractitionerRef {
+  herId: number | null;
+  hprNumber: string | null;
+  givenName: string;
+  familyName: string;
 }
 
 /** One list patient of a practitioner (`listPatients` in timebooks.json). */
@@ -169,6 +192,12 @@ export const AppointmentEntity = new EntitySchema<AppointmentRow>({
     createdAt: { type: 'varchar', length: 32 },
     updatedAt: { type: 'varchar', length: 32 },
     cancelledAt: { type: 'varchar', length: 32, nullable: true },
+    originHerId: { type: 'integer', nullable: true },
+    patientIdType: { type: 'varchar', length: 3, nullable: true },
+    patientFamilyName: { type: 'varchar', length: 200, nullable: true },
+    patientGivenName: { type: 'varchar', length: 200, nullable: true },
+    practitioner: { type: 'simple-json', nullable: true },
+    revision: { type: 'integer', default: 0 },
   },
   indices: [
     { name: 'IDX_appointment_patient', columns: ['patientId', 'timebookId'] },
@@ -192,4 +221,5 @@ export const timebookEntities: EntitySchema[] = [
   SlotEntity as unknown as EntitySchema,
   AppointmentEntity as unknown as EntitySchema,
   ListPatientEntity as unknown as EntitySchema,
+  CitizenRequestEntity as unknown as EntitySchema,
 ];

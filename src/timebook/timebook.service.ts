@@ -12,6 +12,7 @@ import {
   type TimebookRow,
 } from './timebook.entities.js';
 import { ensureSlotsForHorizon } from './timebook.import.js';
+import { lockKey } from './locks.js';
 import type {
   CalendarEntry,
   CancelCommand,
@@ -72,6 +73,10 @@ export class TimebookService implements TimebookOperations {
     this.maxPrerequisitesChars = options.maxPrerequisitesChars ?? 1000;
   }
 
+  now(): Date {
+    return this.clock.now();
+  }
+
   /**
    * Free slots of the published books at the receiver that the patient may use (DECISIONS 23, 26).
    * `04` when there is no published book or no free slot; `30` only when the patient may use none.
@@ -129,6 +134,9 @@ export class TimebookService implements TimebookOperations {
     const now = this.clock.now().getTime();
     const books = await this.booksAt(em, command.receiverHerId);
     const repo = em.getRepository(AppointmentEntity);
+    // Copies of one request racing in separate transactions (PostgreSQL): the second waits here for the
+    // first to commit and then answers from what it stored instead of claiming a second place.
+    await lockKey(em, `appointment:${command.appointmentId}`);
     const previous = await repo.findOne({ where: { id: command.appointmentId } });
     if (previous !== null) return replayReservation(previous, books, command);
 
@@ -184,6 +192,12 @@ export class TimebookService implements TimebookOperations {
       createdAt: at,
       updatedAt: at,
       cancelledAt: null,
+      originHerId: command.originHerId ?? null,
+      patientIdType: command.patientContact?.idType ?? null,
+      patientFamilyName: command.patientContact?.familyName ?? null,
+      patientGivenName: command.patientContact?.givenName ?? null,
+      practitioner: null,
+      revision: 0,
     };
     await repo.insert(appointment);
     return reservationResult(appointment, book);
@@ -448,7 +462,7 @@ function slotEntry(slot: SlotRow, book: TimebookRow): CalendarEntry {
   };
 }
 
-function appointmentEntry(
+export function appointmentEntry(
   a: AppointmentRow,
   book: TimebookRow,
   status: NonNullable<CalendarEntry['status']>,

@@ -74,6 +74,17 @@ export interface ReserveCommand {
   sporsmal?: string;
   /** Attachments (form answers) kept with the appointment. */
   attachments?: { mimeType?: string; description?: string; content: string }[];
+  /** The Helsenorge party that sent the request (later Avtale pushes and staff answers go there). */
+  originHerId?: number;
+  /** Patient id type and names from MsgHead/Patient, kept for later messages about the appointment. */
+  patientContact?: PatientContact;
+}
+
+/** How later messages name the patient (MsgHead/Patient). Never logged. */
+export interface PatientContact {
+  idType: string;
+  familyName: string | null;
+  givenName: string | null;
 }
 
 export interface ReserveResult {
@@ -120,6 +131,8 @@ export interface TimebookOperations {
   reserve(em: EntityManager, command: ReserveCommand): Promise<ReserveResult>;
   cancel(em: EntityManager, command: CancelCommand): Promise<CancelResult>;
   listPlanned(em: EntityManager, receiverHerId: number, patient: PatientFacts): Promise<PlannedResult>;
+  /** The domain's clock (replay's fixed `--now`), for timestamps of stored requests. */
+  now?(): Date;
 }
 
 // ---------------------------------------------------------------------------------------------------
