@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runValidate } from './validate.command.js';
 import { ReplayUsageError, runReplay } from './replay.command.js';
 import { staffCommand } from './staff.command.js';
+import { runRequeueDead } from './deadletter.command.js';
 import { isTimebokError } from '../shared/errors.js';
 
 function herIdList(value: string): number[] {
@@ -61,6 +62,22 @@ program
   });
 
 program.addCommand(staffCommand());
+
+program
+  .command('requeue-dead')
+  .description('move dead-lettered messages from <queue>.dead-letter back onto <queue>, keeping properties and headers')
+  .argument('<queue>', 'the consumed queue, e.g. 8142519_async')
+  .option('--count <n>', 'at most this many', (v: string) => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError('a number');
+    return Number(v);
+  })
+  .option('--dry-run', 'list what would be requeued; change nothing', false)
+  .option('--url <amqp-url>', 'broker (default AMQP_URL)')
+  .action(async (queue: string, opts: { count?: number; dryRun: boolean; url?: string }) => {
+    const url = opts.url ?? process.env.AMQP_URL;
+    if (!url) throw new InvalidArgumentError('set AMQP_URL or --url');
+    await runRequeueDead({ url, queue, dryRun: opts.dryRun, ...(opts.count !== undefined ? { count: opts.count } : {}) }, (l) => process.stdout.write(`${l}\n`));
+  });
 
 try {
   await program.parseAsync(process.argv);

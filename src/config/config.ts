@@ -44,7 +44,7 @@ const EnvSchema = z.object({
   REVOCATION_CHECK: z.enum(['crl', 'none']).default('crl'),
   // RabbitMQ transport (docs/amqp.md); used when AMQP_URL is set.
   AMQP_HER_IDS: herIdList.default(''),
-  AMQP_PREFETCH: int(1, 1000).default(10),
+  AMQP_PREFETCH: int(1, 1000).default(50),
   AMQP_DELIVERY_LIMIT: int(1, 1000).default(10),
   AMQP_SYNC_REPLY_TTL_MS: int(1000, 600_000).default(15_000),
   AMQP_RECONNECT_MAX_MS: int(100, 600_000).default(30_000),

@@ -6,6 +6,7 @@ import { RegistryMigration1732233600000 } from './migrations/1732233600000-regis
 import { TimebookMigration1732233601000 } from './migrations/1732233601000-timebook.js';
 import { MessagesMigration1732233602000 } from './migrations/1732233602000-messages.js';
 import { StaffMigration1732233603000 } from './migrations/1732233603000-staff.js';
+import { OutboxClaimMigration1732233604000 } from './migrations/1732233604000-outbox-claim.js';
 
 /** Every entity of every stage, for the one DataSource. */
 export const ALL_ENTITIES: EntitySchema[] = [...registryEntities, ...timebookEntities, ...messageEntities];
@@ -17,4 +18,5 @@ export const ALL_MIGRATIONS: Function[] = [
   TimebookMigration1732233601000,
   MessagesMigration1732233602000,
   StaffMigration1732233603000,
+  OutboxClaimMigration1732233604000,
 ];

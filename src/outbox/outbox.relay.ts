@@ -1,55 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Database } from '../db/database.js';
 import type { OutboxRow } from '../inbox/message.entities.js';
 import type { Clock } from '../shared/clock.js';
+import { isTimebokError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { markFailed, markSent, unsentOutbox } from './outbox.store.js';
+import { claimUnsent, markFailedClaimed, markSentClaimed, releaseClaims } from './outbox.store.js';
 
 /** A transport's sending side. `publish` resolves only when the message is safely handed over. */
 export interface Publisher {
   publish(row: OutboxRow): Promise<void>;
+  /** False while the transport cannot send at all (broker away): the relay then does not try. */
+  ready?(): boolean;
+}
+
+export interface OutboxRelayOptions {
+  /** Unique id of this relay among the processes sharing the database (default host:pid:random). */
+  owner?: string;
+  /** How long a claim holds when its relay dies (default 30 s; real time, not the injected clock). */
+  leaseMs?: number;
+  /** Conversation groups claimed per round (default 20). */
+  batchGroups?: number;
+  /** Retry delay after a failed publish: base (doubled per attempt) and cap (default 1 s, 5 min). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
 }
 
 /**
- * Sends unsent outbox rows in order and marks each sent only after the transport confirmed it. A row
- * that fails stays unsent (attempts and last error recorded) and is tried again on the next drain.
+ * Sends unsent outbox rows and marks each sent only after the transport confirmed it. Safe with several
+ * processes on one database: a relay sends only rows it claimed (outbox.store.ts), one conversation's
+ * rows in their order (seq). A row that fails stays unsent (attempts and last error recorded) and is not
+ * tried again before its back-off has passed; a transport that is away (`retry` errors) ends the run.
  */
 export class OutboxRelay {
   private draining: Promise<number> | null = null;
+  private again = false;
+  readonly owner: string;
+  private readonly leaseMs: number;
+  private readonly batchGroups: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly publisher: Publisher,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly batchSize = 100,
-  ) {}
+    options: OutboxRelayOptions = {},
+  ) {
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.batchGroups = options.batchGroups ?? 20;
+    this.retryBaseMs = options.retryBaseMs ?? 1000;
+    this.retryMaxMs = options.retryMaxMs ?? 300_000;
+  }
 
-  /** Sends everything unsent; concurrent calls share one run. Returns the number sent. */
+  /**
+   * Sends everything unsent that this relay can claim; concurrent calls share one run, and a call that
+   * arrives during a run makes it go round once more (rows committed meanwhile are not left waiting).
+   * Returns the number sent.
+   */
   drain(): Promise<number> {
-    if (!this.draining) {
-      this.draining = this.run().finally(() => {
-        this.draining = null;
-      });
+    if (this.draining) {
+      this.again = true;
+      return this.draining;
     }
+    const run = async (): Promise<number> => {
+      let total = 0;
+      do {
+        this.again = false;
+        total += await this.run();
+      } while (this.again);
+      return total;
+    };
+    this.draining = run().finally(() => {
+      this.draining = null;
+    });
     return this.draining;
+  }
+
+  /** Gives back this relay's claims (at shutdown), so another process can send them at once. */
+  async release(): Promise<void> {
+    await releaseClaims(this.db, this.owner);
   }
 
   private async run(): Promise<number> {
     let sent = 0;
     for (;;) {
-      const rows = await unsentOutbox(this.db.manager, this.batchSize);
+      if (this.publisher.ready && !this.publisher.ready()) return sent;
+      const rows = await claimUnsent(this.db, { owner: this.owner, now: new Date(), leaseMs: this.leaseMs, groups: this.batchGroups });
       if (rows.length === 0) return sent;
       let progressed = false;
+      const failedGroups = new Set<string>();
       for (const row of rows) {
+        const group = row.inboxId ?? row.id;
+        if (failedGroups.has(group)) continue;
         try {
           await this.publisher.publish(row);
         } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          this.logger.warn({ outboxId: row.id, queue: row.queue, kind: row.kind, err: reason }, 'outbox publish failed');
-          await this.db.transaction((em) => markFailed(em, row, reason));
+          failedGroups.add(group);
+          const transient = isTimebokError(err) && err.disposition === 'retry';
+          const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+          const delay = transient ? this.retryBaseMs : Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(row.attempts, 20));
+          this.logger.warn({ outboxId: row.id, queue: row.queue, kind: row.kind, attempts: row.attempts + 1, err: reason }, 'outbox publish failed; row stays unsent');
+          await markFailedClaimed(this.db, row, this.owner, reason, new Date(Date.now() + delay));
+          if (transient) {
+            await releaseClaims(this.db, this.owner);
+            return sent;
+          }
           continue;
         }
-        await this.db.transaction((em) => markSent(em, row.id, this.clock.now()));
+        await markSentClaimed(this.db, row.id, this.clock.now());
         sent += 1;
         progressed = true;
       }

@@ -71,7 +71,7 @@ describe('configuration', () => {
   });
 
   test('AMQP settings have the protocol defaults', () => {
-    expect(loadConfig({}, '/x').amqp).toEqual({ herIds: [], prefetch: 10, deliveryLimit: 10, syncReplyTtlMs: 15000, reconnectMaxMs: 30000 });
+    expect(loadConfig({}, '/x').amqp).toEqual({ herIds: [], prefetch: 50, deliveryLimit: 10, syncReplyTtlMs: 15000, reconnectMaxMs: 30000 });
     expect(loadConfig({ AMQP_HER_IDS: '8142520,8142521' }, '/x').amqp.herIds).toEqual([8142520, 8142521]);
   });
 });

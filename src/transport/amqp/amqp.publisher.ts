@@ -1,0 +1,114 @@
+/**
+ * The sending side: every outbox row is encoded (`app.encoder`: CMS sign-then-encrypt), published on a
+ * confirm channel with `mandatory`, persistent, to the default exchange with the row's queue as routing
+ * key, and counts as handed over only when the broker confirmed it. A message the broker returns (no
+ * such queue) is not handed over: the publish fails, the row stays unsent, and an alert is logged.
+ */
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import type { OutboxRow } from '../../inbox/message.entities.js';
+import type { Publisher } from '../../outbox/outbox.relay.js';
+import type { OutboundEncoder } from '../../protection/outbound.js';
+import type { Party } from '../../registry/types.js';
+import type { Clock } from '../../shared/clock.js';
+import { TimebokError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { toPublishProperties } from './properties.js';
+
+/** The broker gave a `mandatory` message back: no queue is bound to its routing key. */
+export class UnroutableError extends Error {
+  constructor(readonly queue: string) {
+    super(`no queue ${queue} on the broker: message returned unroutable`);
+    this.name = 'UnroutableError';
+  }
+}
+
+export interface AmqpPublisherOptions {
+  encoder: OutboundEncoder;
+  getParty: (herId: number) => Promise<Party | null>;
+  clock: Clock;
+  logger: Logger;
+  syncReplyTtlMs: number;
+  /** Longest wait for a confirm before the publish counts as failed (default 15 s, below the relay's claim lease). */
+  confirmTimeoutMs?: number;
+}
+
+function notConnected(): TimebokError {
+  return new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'no broker connection', { disposition: 'retry' });
+}
+
+export class AmqpPublisher implements Publisher {
+  private channel: ConfirmChannel | null = null;
+  private readonly returned = new Set<string>();
+  private closing = false;
+
+  constructor(private readonly options: AmqpPublisherOptions) {}
+
+  /** Opens the confirm channel on a (new) connection; an onConnect hook. */
+  async attach(conn: ChannelModel): Promise<void> {
+    const ch = await conn.createConfirmChannel();
+    ch.on('return', (msg: Message) => {
+      const id = msg.properties.messageId as unknown;
+      if (typeof id === 'string') this.returned.add(id);
+    });
+    ch.on('error', (err: Error) => this.options.logger.warn({ err: err.message }, 'publish channel error'));
+    ch.on('close', () => {
+      if (this.channel === ch) this.channel = null;
+      // A channel that closes under a live connection is not reopened on its own: reconnect everything.
+      if (!this.closing) conn.close().catch(() => undefined);
+    });
+    this.channel = ch;
+  }
+
+  /** True when a confirm channel is open (the relay does not try without one). */
+  ready(): boolean {
+    return this.channel !== null;
+  }
+
+  async publish(row: OutboxRow): Promise<void> {
+    if (!this.channel) throw notConnected();
+    const encoded = await this.options.encoder.encode(row);
+    const ch = this.channel;
+    if (!ch) throw notConnected();
+    const replyTo = row.fromHerId === null ? null : await this.ourAsyncQueue(row.fromHerId);
+    const props = toPublishProperties(row, {
+      contentType: encoded.contentType,
+      replyTo,
+      now: this.options.clock.now(),
+      syncReplyTtlMs: this.options.syncReplyTtlMs,
+    });
+    this.returned.delete(props.messageId);
+    await new Promise<void>((resolve, reject) => {
+      const timeout = setTimeout(() => reject(new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'no publisher confirm in time', { disposition: 'retry' })), this.options.confirmTimeoutMs ?? 15_000);
+      try {
+        ch.publish('', row.queue, encoded.body, { ...props, mandatory: true }, (err: unknown) => {
+          clearTimeout(timeout);
+          if (err) reject(new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'broker did not confirm the message', { disposition: 'retry', cause: err }));
+          else resolve();
+        });
+      } catch (err) {
+        clearTimeout(timeout);
+        reject(new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'publish failed: channel closed', { disposition: 'retry', cause: err }));
+      }
+    });
+    // The broker sends basic.return before the basic.ack of the same message.
+    if (this.returned.delete(props.messageId)) {
+      this.options.logger.error(
+        { alert: 'unroutable-message', queue: row.queue, outboxId: row.id, kind: row.kind, toHerId: row.toHerId },
+        'ALERT: message returned by the broker (no such queue); it stays unsent in the outbox',
+      );
+      throw new UnroutableError(row.queue);
+    }
+  }
+
+  private async ourAsyncQueue(herId: number): Promise<string> {
+    const party = await this.options.getParty(herId).catch(() => null);
+    return party?.queues?.async ?? `${herId}_async`;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const ch = this.channel;
+    this.channel = null;
+    if (ch) await ch.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * RELIABILITY.md T1 (baseline), run by two Timebok instances on one broker and one database: the work
+ * is shared (both consume and both relay the outbox) with no double effects. PR size 200 requests;
+ * TIMEBOK_CHAOS=1: 1,000.
+ */
+import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
+import { freshDatabase } from '../pg.js';
+import { CHAOS, Helsenorge, deleteWorldQueues, makeWorld, startTimebok, type World } from '../amqp/world.js';
+import { figures, makeRequests, report, sendAll, waitAnswered } from './harness.js';
+
+const N = CHAOS ? 1000 : 200;
+let schemas: SchemaSet;
+let db: { url: string; drop: () => Promise<void> };
+let world: World;
+let hn: Helsenorge;
+const instances: Array<Awaited<ReturnType<typeof startTimebok>>> = [];
+
+beforeAll(async () => {
+  schemas = await loadSchemaSet();
+  db = await freshDatabase('t1');
+  world = await makeWorld({ slots: Math.ceil(N / 100) + 1, capacity: 100 });
+  hn = new Helsenorge(world);
+  await hn.start();
+  instances.push(await startTimebok(world, db.url, schemas, { connectionName: 'timebok t1 a' }));
+  instances.push(await startTimebok(world, db.url, schemas, { connectionName: 'timebok t1 b' }));
+});
+
+afterAll(async () => {
+  for (const t of instances) await t.stop().catch(() => undefined);
+  await hn?.close();
+  if (world) {
+    await deleteWorldQueues(world).catch(() => undefined);
+    world.cleanup();
+  }
+  await db?.drop();
+  schemas?.dispose();
+}, 60_000);
+
+test(`T1: ${N} valid requests through two instances → all answered once, none lost, none double`, async () => {
+  const requests = makeRequests(hn, world, N);
+  await sendAll(hn, world.queues.ourAsync, requests);
+  await waitAnswered(hn, requests, N, 240_000);
+  // Give late wire copies a moment, then count.
+  await new Promise((r) => setTimeout(r, 500));
+  const f = await figures(hn, world, db.url, requests);
+  const [a, b] = instances;
+  report('T1', { sent: f.sent, answered: f.answered, lost: f.lost, double: f.double, wire_dup: f.wire_dup, dead_lettered: f.dead_lettered, instance_a: a?.transport.stats.acked ?? 0, instance_b: b?.transport.stats.acked ?? 0 });
+  expect(f).toMatchObject({ answered: N, lost: 0, double: 0, dead_lettered: 0 });
+  expect(f.invariants).toMatchObject({ slotsAboveCapacity: 0, inboxRows: N, distinctInboxMsgIds: N, unsentOutbox: 0, bookings: N });
+  // Both instances took part.
+  expect(a?.transport.stats.acked ?? 0).toBeGreaterThan(0);
+  expect(b?.transport.stats.acked ?? 0).toBeGreaterThan(0);
+}, 300_000);

@@ -1,0 +1,81 @@
+/**
+ * RELIABILITY.md T8: some requests hit an injected fault (an unknown error thrown for their message-id)
+ * among valid ones. Each poison message is requeued until the delivery limit and then dead-lettered by
+ * the broker (≤ limit + 1 deliveries, reason delivery_limit); every other request is answered.
+ * PR size 5 among 100 (limit 3); chaos 20 among 1,000.
+ */
+import type { InboundDelivery } from '../../../src/pipeline/types.js';
+import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
+import { deadLetterQueueOf } from '../../../src/transport/amqp/topology.js';
+import { freshDatabase } from '../pg.js';
+import { CHAOS, Helsenorge, deleteWorldQueues, makeWorld, queueDepth, startTimebok, type World } from '../amqp/world.js';
+import { figures, makeRequests, report, sendAll, sleep, waitAnswered } from './harness.js';
+
+const N = CHAOS ? 1000 : 100;
+const POISON = CHAOS ? 20 : 5;
+const LIMIT = 3;
+let schemas: SchemaSet;
+let db: { url: string; drop: () => Promise<void> };
+let world: World;
+let hn: Helsenorge;
+let timebok: Awaited<ReturnType<typeof startTimebok>> | undefined;
+const poison = new Set<string>();
+const deliveries = new Map<string, number>();
+
+beforeAll(async () => {
+  schemas = await loadSchemaSet();
+  db = await freshDatabase('t8');
+  world = await makeWorld({ slots: Math.ceil(N / 100) + 1, capacity: 100 });
+  hn = new Helsenorge(world);
+  await hn.start();
+  timebok = await startTimebok(world, db.url, schemas, {
+    connectionName: 'timebok t8',
+    settings: { deliveryLimit: LIMIT },
+    pipeline: {
+      process: (d: InboundDelivery) => {
+        if (poison.has(d.messageId)) {
+          deliveries.set(d.messageId, (deliveries.get(d.messageId) ?? 0) + 1);
+          return Promise.reject(new RangeError('injected fault'));
+        }
+        return (timebok as NonNullable<typeof timebok>).app.pipeline.process(d);
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await timebok?.stop().catch(() => undefined);
+  await hn?.close();
+  if (world) {
+    await deleteWorldQueues(world).catch(() => undefined);
+    world.cleanup();
+  }
+  await db?.drop();
+  schemas?.dispose();
+}, 60_000);
+
+test(`T8: ${POISON} poison requests among ${N} → each dead-lettered after ≤ limit + 1 deliveries, the rest answered`, async () => {
+  const requests = makeRequests(hn, world, N);
+  const step = Math.floor(N / POISON);
+  const poisoned = requests.filter((_, i) => i % step === 0).slice(0, POISON);
+  for (const r of poisoned) poison.add(r.messageId);
+  await sendAll(hn, world.queues.ourAsync, requests);
+  const healthy = requests.filter((r) => !poison.has(r.messageId));
+  await waitAnswered(hn, healthy, healthy.length, 240_000);
+  const dead = deadLetterQueueOf(world.queues.ourAsync);
+  const end = Date.now() + 60_000;
+  while ((await queueDepth(dead)) < POISON && Date.now() < end) await sleep(200);
+  await sleep(500);
+  const f = await figures(hn, world, db.url, requests);
+  const maxDeliveries = Math.max(...poisoned.map((r) => deliveries.get(r.messageId) ?? 0));
+  report('T8', {
+    sent: f.sent, answered: f.answered, lost: f.lost, double: f.double, wire_dup: f.wire_dup, dead_lettered: f.dead_lettered,
+    poison: POISON, delivery_limit: LIMIT, max_deliveries: maxDeliveries,
+  });
+  expect(f).toMatchObject({ answered: N - POISON, lost: 0, double: 0, dead_lettered: POISON });
+  for (const r of poisoned) {
+    expect(deliveries.get(r.messageId)).toBeGreaterThanOrEqual(1);
+    expect(deliveries.get(r.messageId)).toBeLessThanOrEqual(LIMIT + 1);
+  }
+  expect(f.invariants).toMatchObject({ slotsAboveCapacity: 0, inboxRows: N - POISON, unsentOutbox: 0, bookings: N - POISON });
+}, 600_000);
