@@ -12,7 +12,9 @@ import { parseMsgHead } from '../src/envelope/msghead.parser.js';
 import { guardXml } from '../src/envelope/xml.guard.js';
 import { DEFAULT_XML_LIMITS } from '../src/envelope/types.js';
 import { runCryptoBench } from '../src/protection/crypto.bench.js';
-import { FixedClock } from '../src/shared/clock.js';
+import { FixedClock, systemClock } from '../src/shared/clock.js';
+import { makeWorld, reserveXml, syntheticFnr } from '../test/integration/amqp/world.js';
+import { runAmqpBench } from './bench-amqp.js';
 import { silentLogger } from '../src/shared/logger.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -65,9 +67,43 @@ async function main(): Promise<void> {
   }
   figures.pipeline_hlt_sqlite_per_s = (n * 1000) / (performance.now() - started);
   await app.close();
+
+  // Embedded default: ReserverAvtale through the whole pipeline on SQLite (plain XML, as on the spool),
+  // distinct patients over 100-place slots; each request writes a booking, an AppRec and a reply.
+  const world = await makeWorld({ slots: 12, capacity: 100 });
+  const rtApp = await createApp({
+    databaseUrl: `sqlite:${join(dir, 'rt.sqlite')}`,
+    clock: systemClock,
+    logger: silentLogger,
+    limits: DEFAULT_XML_LIMITS,
+    acceptSyntheticIds: true,
+    schemas,
+  });
+  await importSetup(rtApp, world.registryFile, world.timebooksFile);
+  const rtN = 1000;
+  const rtBodies = Array.from({ length: rtN }, (_, i) => Buffer.from(reserveXml(`rt-${i}`, syntheticFnr(i), world.slotIds[Math.floor(i / 100)] as string)));
+  const rtStart = performance.now();
+  for (const [i, body] of rtBodies.entries()) {
+    const outcome = await rtApp.pipeline.process({ transport: 'spool', queue: 'lab_async', body, messageId: `rt${i}` });
+    if (outcome.summary !== 'RT → apprec 1, reply 05') throw new Error(`bench: RT ${i} answered ${outcome.summary}`);
+  }
+  figures.pipeline_rt_sqlite_per_s = (rtN * 1000) / (performance.now() - rtStart);
+  await rtApp.close();
+  world.cleanup();
   schemas.dispose();
 
   Object.assign(figures, await runCryptoBench());
+  // The CPU floor of one protected booking: 1 decrypt + 1 verify of the request, 2 signs + 2 encryptions
+  // (AppRec and reply), on both cores.
+  const perRequestS = 1 / figures.decrypt_per_s! + 1 / figures.verify_per_s! + 2 / figures.sign_per_s! + 2 / figures.encrypt_per_s!;
+  figures.cms_floor_requests_per_s = 2 / perRequestS;
+
+  const pgUrl = process.env.DATABASE_URL;
+  if (process.env.AMQP_URL && pgUrl && /^postgres(ql)?:\/\//.test(pgUrl)) {
+    Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l) }));
+  } else {
+    console.log('(RabbitMQ + PostgreSQL end to end skipped: set AMQP_URL and DATABASE_URL=postgres://…)');
+  }
 
   const ratio = (a: string, b: string) => (figures[a] && figures[b] ? figures[a] / figures[b] : NaN);
   console.log('Timebok benchmark (medians; ops per second)');
@@ -76,6 +112,9 @@ async function main(): Promise<void> {
   console.log(`  sign / raw RSA sign               ${ratio('sign_per_s', 'rsa_sign_per_s').toFixed(2)}`);
   console.log(`  decrypt / raw RSA private op      ${ratio('decrypt_per_s', 'rsa_private_per_s').toFixed(2)}`);
   console.log(`  XSD validation / parse            ${ratio('xsd_validate_per_s', 'msghead_parse_per_s').toFixed(2)}`);
+  if (figures.amqp_pg_reserve_e2e_per_s) {
+    console.log(`  AMQP+PG e2e / CMS CPU floor       ${ratio('amqp_pg_reserve_e2e_per_s', 'cms_floor_requests_per_s').toFixed(2)}`);
+  }
   if (jsonFile) {
     writeFileSync(jsonFile, `${JSON.stringify(figures, null, 2)}\n`);
     console.log(`written to ${jsonFile}`);

@@ -185,6 +185,16 @@ export async function importSetup(
   extraOurs: number[] = [],
   options: { certificates?: ReadonlyMap<number, { signing: string | null; encryption: string | null }> } = {},
 ): Promise<SetupSummary> {
+  return app.db.exclusive('setup-import', () => importSetupLocked(app, registryFile, timebooksFile, extraOurs, options));
+}
+
+async function importSetupLocked(
+  app: App,
+  registryFile: string,
+  timebooksFile: string,
+  extraOurs: number[],
+  options: { certificates?: ReadonlyMap<number, { signing: string | null; encryption: string | null }> },
+): Promise<SetupSummary> {
   const registryData = await loadRegistryFile(registryFile);
   // Replay with a keys file: the certificates it names for a party replace the registry's.
   for (const party of registryData.parties) {

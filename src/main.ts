@@ -26,7 +26,7 @@ async function main(): Promise<void> {
       { detail: { setting: 'SIGNING_KEY_FILE' } },
     );
   }
-  const app = await createApp({
+  const options = {
     databaseUrl: config.databaseUrl,
     clock: systemClock,
     logger,
@@ -35,7 +35,20 @@ async function main(): Promise<void> {
     allowPlainXml: config.allowPlainXml,
     ourHerIds: config.ourHerIds,
     protection: config.protection,
-  });
+  };
+  // PostgreSQL may come up after us (boot order, a restart): wait for it rather than exit.
+  let app: App;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      app = await createApp(options);
+      break;
+    } catch (err) {
+      if (!(isTimebokError(err) && err.code === 'ERR_DEPENDENCY_UNAVAILABLE') || !/^postgres/.test(config.databaseUrl)) throw err;
+      const waitMs = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+      logger.warn({ code: err.code, reason: err.message, retryInMs: waitMs }, 'database not reachable at start-up; retrying');
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
   for (const f of [config.registryFile, config.timebooksFile]) {
     if (!existsSync(f)) throw new Error(`setup file not found: ${f}`);
   }

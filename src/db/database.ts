@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Mutex } from 'async-mutex';
 import { DataSource, type EntityManager, type EntitySchema, type MixedList } from 'typeorm';
 import { TimebokError } from '../shared/errors.js';
@@ -34,7 +35,8 @@ export class Database {
     const { dialect, dataSource } = createDataSource(options);
     try {
       await dataSource.initialize();
-      await dataSource.runMigrations({ transaction: 'each' });
+      // Several processes may start on one fresh database at once: one migrates, the others wait.
+      await withSessionLock(dataSource, dialect, 'migrations', () => dataSource.runMigrations({ transaction: 'each' }));
     } catch (cause) {
       if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
       throw new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', `database could not be opened (${dialect})`, {
@@ -54,11 +56,40 @@ export class Database {
     if (this.dialect === 'sqlite') {
       return this.writeLock.runExclusive(() => this.dataSource.transaction(work));
     }
-    return this.dataSource.transaction('READ COMMITTED', work);
+    // READ COMMITTED is set for every pooled connection (createDataSource), saving a round trip per
+    // transaction.
+    return this.dataSource.transaction(work);
+  }
+
+  /**
+   * Runs `work` while holding a lock named `name` across processes (PostgreSQL session advisory lock;
+   * on SQLite, where one process writes, the write mutex). For start-up work such as the set-up import.
+   */
+  async exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    return withSessionLock(this.dataSource, this.dialect, name, work);
   }
 
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** A stable 63-bit advisory-lock key for a name. */
+function lockKeyOf(name: string): string {
+  return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(`timebok:${name}`).digest('hex').slice(0, 16)}`)).toString();
+}
+
+async function withSessionLock<T>(dataSource: DataSource, dialect: Dialect, name: string, work: () => Promise<T>): Promise<T> {
+  if (dialect !== 'postgres') return work();
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  const key = lockKeyOf(name);
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [key]);
+    return await work();
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+    await runner.release();
   }
 }
 
@@ -75,7 +106,7 @@ function createDataSource(options: DatabaseOptions): { dialect: Dialect; dataSou
         migrationsRun: false,
         synchronize: false,
         logging: false,
-        extra: { max: options.poolSize ?? 10 },
+        extra: { max: options.poolSize ?? 10, options: '-c default_transaction_isolation=read\\ committed' },
       }),
     };
   }

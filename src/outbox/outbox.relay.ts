@@ -5,11 +5,17 @@ import type { OutboxRow } from '../inbox/message.entities.js';
 import type { Clock } from '../shared/clock.js';
 import { isTimebokError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { claimUnsent, markFailedClaimed, markSentClaimed, releaseClaims } from './outbox.store.js';
+import { claimUnsent, markFailedClaimed, markManySentClaimed, markSentClaimed, releaseClaims } from './outbox.store.js';
 
 /** A transport's sending side. `publish` resolves only when the message is safely handed over. */
 export interface Publisher {
   publish(row: OutboxRow): Promise<void>;
+  /**
+   * Optional: hands over several rows at once, in the order given (one conversation's rows keep their
+   * order on the wire), and settles once the transport has answered for each: null = handed over,
+   * else why not. Lets a broker confirm a batch instead of one message at a time.
+   */
+  publishMany?(rows: OutboxRow[]): Promise<Array<unknown | null>>;
   /** False while the transport cannot send at all (broker away): the relay then does not try. */
   ready?(): boolean;
 }
@@ -90,6 +96,12 @@ export class OutboxRelay {
       if (this.publisher.ready && !this.publisher.ready()) return sent;
       const rows = await claimUnsent(this.db, { owner: this.owner, now: new Date(), leaseMs: this.leaseMs, groups: this.batchGroups });
       if (rows.length === 0) return sent;
+      if (this.publisher.publishMany) {
+        const outcome = await this.runBatch(rows, this.publisher.publishMany.bind(this.publisher));
+        sent += outcome.sent;
+        if (outcome.stop || outcome.sent === 0) return sent;
+        continue;
+      }
       let progressed = false;
       const failedGroups = new Set<string>();
       for (const row of rows) {
@@ -116,5 +128,36 @@ export class OutboxRelay {
       }
       if (!progressed) return sent;
     }
+  }
+
+  /**
+   * One claimed batch through `publishMany`: rows handed over are marked sent in one transaction; the
+   * first failure of a conversation backs that conversation off (its later rows were not handed over
+   * unless the transport sent them anyway, in which case they count as sent: they are on the wire).
+   */
+  private async runBatch(rows: OutboxRow[], publishMany: (rows: OutboxRow[]) => Promise<Array<unknown | null>>): Promise<{ sent: number; stop: boolean }> {
+    const results = await publishMany(rows);
+    const ok: string[] = [];
+    const failedGroups = new Set<string>();
+    let stop = false;
+    for (const [i, row] of rows.entries()) {
+      const err = results[i] ?? null;
+      const group = row.inboxId ?? row.id;
+      if (err === null) {
+        ok.push(row.id);
+        continue;
+      }
+      if (failedGroups.has(group)) continue;
+      failedGroups.add(group);
+      const transient = isTimebokError(err) && err.disposition === 'retry';
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const delay = transient ? this.retryBaseMs : Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(row.attempts, 20));
+      this.logger.warn({ outboxId: row.id, queue: row.queue, kind: row.kind, attempts: row.attempts + 1, err: reason }, 'outbox publish failed; row stays unsent');
+      await markFailedClaimed(this.db, row, this.owner, reason, new Date(Date.now() + delay));
+      if (transient) stop = true;
+    }
+    if (ok.length > 0) await markManySentClaimed(this.db, ok, this.clock.now());
+    if (stop) await releaseClaims(this.db, this.owner);
+    return { sent: ok.length, stop };
   }
 }

@@ -124,6 +124,20 @@ export async function markSentClaimed(db: Database, id: string, at: Date): Promi
   );
 }
 
+/** Marks several rows sent and drops their claims, in one transaction. */
+export async function markManySentClaimed(db: Database, ids: string[], at: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await db.transaction(async (em) => {
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      await em.query(
+        sql(db, `UPDATE outbox_message SET sent_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id IN (${chunk.map(() => '?').join(', ')})`),
+        [at.toISOString(), ...chunk],
+      );
+    }
+  });
+}
+
 /**
  * A publish failed: the row keeps its place (unsent, attempts + 1, last error) and, with the rest of
  * its group that this relay holds, is not tried again before `retryAt` (the claim is handed to a

@@ -134,9 +134,9 @@ export class TimebookService implements TimebookOperations {
     const now = this.clock.now().getTime();
     const books = await this.booksAt(em, command.receiverHerId);
     const repo = em.getRepository(AppointmentEntity);
-    // Copies of one request racing in separate transactions (PostgreSQL): the second waits here for the
-    // first to commit and then answers from what it stored instead of claiming a second place.
-    await lockKey(em, `appointment:${command.appointmentId}`);
+    // Copies of one request racing in separate transactions never both get here: the pipeline writes the
+    // inbox row first, so the second copy waits on its key and is answered as a duplicate. A stored
+    // appointment with this id (a re-run) is answered from what it holds.
     const previous = await repo.findOne({ where: { id: command.appointmentId } });
     if (previous !== null) return replayReservation(previous, books, command);
 
@@ -381,8 +381,7 @@ export class TimebookService implements TimebookOperations {
    * serialised. The key is hashed in the database and never logged.
    */
   private async lockPatientInBook(em: EntityManager, bookId: string, patientId: string): Promise<void> {
-    if (em.dataSource.options.type !== 'postgres') return;
-    await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`timebook:${bookId}:${patientId}`]);
+    await lockKey(em, `timebook:${bookId}:${patientId}`);
   }
 
   private prerequisitesOf(books: TimebookRow[]): string | null {

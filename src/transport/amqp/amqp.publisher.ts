@@ -100,6 +100,66 @@ export class AmqpPublisher implements Publisher {
     }
   }
 
+  /**
+   * Publishes rows in the order given without waiting for each confirm, then waits for all: the broker
+   * confirms them together. A row that cannot be encoded is not published (its error is returned);
+   * rows after it are (the relay backs off only that row's conversation).
+   */
+  async publishMany(rows: OutboxRow[]): Promise<Array<unknown | null>> {
+    const results: Array<unknown | null> = rows.map(() => null);
+    const pending: Array<Promise<void>> = [];
+    const published: Array<{ index: number; messageId: string; row: OutboxRow }> = [];
+    for (const [index, row] of rows.entries()) {
+      let encoded;
+      let props;
+      try {
+        encoded = await this.options.encoder.encode(row);
+        const replyTo = row.fromHerId === null ? null : await this.ourAsyncQueue(row.fromHerId);
+        props = toPublishProperties(row, { contentType: encoded.contentType, replyTo, now: this.options.clock.now(), syncReplyTtlMs: this.options.syncReplyTtlMs });
+      } catch (err) {
+        results[index] = err;
+        continue;
+      }
+      const ch = this.channel;
+      if (!ch) {
+        results[index] = notConnected();
+        continue;
+      }
+      this.returned.delete(props.messageId);
+      published.push({ index, messageId: props.messageId, row });
+      pending.push(
+        new Promise<void>((resolve) => {
+          const timeout = setTimeout(() => {
+            results[index] = new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'no publisher confirm in time', { disposition: 'retry' });
+            resolve();
+          }, this.options.confirmTimeoutMs ?? 15_000);
+          try {
+            ch.publish('', row.queue, encoded.body, { ...props, mandatory: true }, (err: unknown) => {
+              clearTimeout(timeout);
+              if (err) results[index] = new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'broker did not confirm the message', { disposition: 'retry', cause: err });
+              resolve();
+            });
+          } catch (err) {
+            clearTimeout(timeout);
+            results[index] = new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'publish failed: channel closed', { disposition: 'retry', cause: err });
+            resolve();
+          }
+        }),
+      );
+    }
+    await Promise.all(pending);
+    for (const p of published) {
+      if (results[p.index] === null && this.returned.delete(p.messageId)) {
+        this.options.logger.error(
+          { alert: 'unroutable-message', queue: p.row.queue, outboxId: p.row.id, kind: p.row.kind, toHerId: p.row.toHerId },
+          'ALERT: message returned by the broker (no such queue); it stays unsent in the outbox',
+        );
+        results[p.index] = new UnroutableError(p.row.queue);
+      }
+    }
+    return results;
+  }
+
   private async ourAsyncQueue(herId: number): Promise<string> {
     const party = await this.options.getParty(herId).catch(() => null);
     return party?.queues?.async ?? `${herId}_async`;

@@ -40,6 +40,9 @@ export function isDependencyFailure(err: unknown): boolean {
     if (typeof e !== 'object' || e === null) continue;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (TRANSIENT_CODES.has(code) || /^08/.test(code))) return true;
+    // TypeORM, when the connection under a transaction was terminated (database restart)
+    const name = (e as { name?: unknown }).name;
+    if (name === 'QueryRunnerAlreadyReleasedError' || name === 'QueryRunnerProviderAlreadyReleasedError') return true;
     const message = (e as { message?: unknown }).message;
     if (typeof message === 'string' && TRANSIENT_TEXT.test(message)) return true;
   }

@@ -49,6 +49,9 @@ test(`T2: ${N} requests, broker stopped twice → 0 lost, 0 double, wire duplica
       stops += 1;
       await sleep(pause);
       brokerStart();
+      // Timebok must be back on the broker before the next stop (else two stops make one reconnect).
+      const connects = i + 2;
+      for (let t = 0; (timebok?.transport.connection.connects ?? 0) < connects && t < 600; t++) await sleep(100);
     }
   } finally {
     brokerStart();

@@ -135,6 +135,11 @@ describe('failure classification', () => {
     expect(isDependencyFailure(Object.assign(new Error('query failed'), { driverError: { code: '57P01' } }))).toBe(true);
     expect(isDependencyFailure(new Error('wrapped', { cause: new Error('Connection terminated unexpectedly') }))).toBe(true);
     expect(isDependencyFailure(Object.assign(new Error('x'), { code: '08006' }))).toBe(true);
+    const released = new Error('Query runner already released. Cannot run queries anymore.');
+    released.name = 'QueryRunnerAlreadyReleasedError';
+    expect(isDependencyFailure(released)).toBe(true);
+    released.name = 'QueryRunnerProviderAlreadyReleasedError';
+    expect(isDependencyFailure(released)).toBe(true);
   });
 
   test('anything else is unknown (requeued, dead-lettered after the limit)', () => {

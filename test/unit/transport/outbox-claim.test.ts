@@ -97,3 +97,40 @@ test('claims of a relay that died expire after the lease; another relay then sen
   expect(log).toEqual(['row-0-0', 'row-0-1']);
   await db.close();
 });
+
+/** A transport that takes batches (as the AMQP publisher does with confirms). */
+class BatchRecorder extends Recorder {
+  batches: number[] = [];
+  failInBatch = new Set<string>();
+  async publishMany(batch: OutboxRow[]): Promise<Array<unknown | null>> {
+    this.batches.push(batch.length);
+    return batch.map((row) => {
+      if (this.failInBatch.delete(row.id)) return new Error('returned');
+      this.sent.push(row.id);
+      return null;
+    });
+  }
+}
+
+test('with publishMany: two relays send every row exactly once in batches; a failed row backs off only its conversation', async () => {
+  const db = await openDb();
+  await db.transaction((em) => addOutbox(em, rows(30, 2)));
+  const a = new BatchRecorder([]);
+  const b = new BatchRecorder([]);
+  a.failInBatch.add('row-3-0');
+  const clock = new FixedClock(new Date('2026-01-01T00:00:00Z'));
+  const ra = new OutboxRelay(db, a, clock, silentLogger, { owner: 'a', batchGroups: 10, retryBaseMs: 60_000 });
+  const rb = new OutboxRelay(db, b, clock, silentLogger, { owner: 'b', batchGroups: 10, retryBaseMs: 60_000 });
+  await Promise.all([ra.drain(), rb.drain()]);
+  await Promise.all([ra.drain(), rb.drain()]);
+  const all = [...a.sent, ...b.sent];
+  expect(new Set(all).size).toBe(all.length);
+  // row-3-0 failed; row-3-1 was in the same batch and on the wire, so it counts as sent
+  expect(all.sort()).toEqual(rows(30, 2).map((r) => r.id).filter((id) => id !== 'row-3-0').sort());
+  expect(Math.max(...a.batches, ...b.batches)).toBeGreaterThan(1);
+  const [failed] = await db.manager.query("SELECT attempts, sent_at, claimed_by FROM outbox_message WHERE id = 'row-3-0'");
+  expect(failed).toMatchObject({ attempts: 1, sent_at: null, claimed_by: 'backoff' });
+  const unsent = await db.manager.query('SELECT COUNT(*) AS n FROM outbox_message WHERE sent_at IS NULL');
+  expect(Number(unsent[0].n)).toBe(1);
+  await db.close();
+});
