@@ -111,12 +111,7 @@ export class OutboxRelay {
           await this.publisher.publish(row);
         } catch (err) {
           failedGroups.add(group);
-          const transient = isTimebokError(err) && err.disposition === 'retry';
-          const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-          const delay = transient ? this.retryBaseMs : Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(row.attempts, 20));
-          this.logger.warn({ outboxId: row.id, queue: row.queue, kind: row.kind, attempts: row.attempts + 1, err: reason }, 'outbox publish failed; row stays unsent');
-          await markFailedClaimed(this.db, row, this.owner, reason, new Date(Date.now() + delay));
-          if (transient) {
+          if (await this.backOff(row, err)) {
             await releaseClaims(this.db, this.owner);
             return sent;
           }
@@ -149,15 +144,23 @@ export class OutboxRelay {
       }
       if (failedGroups.has(group)) continue;
       failedGroups.add(group);
-      const transient = isTimebokError(err) && err.disposition === 'retry';
-      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      const delay = transient ? this.retryBaseMs : Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(row.attempts, 20));
-      this.logger.warn({ outboxId: row.id, queue: row.queue, kind: row.kind, attempts: row.attempts + 1, err: reason }, 'outbox publish failed; row stays unsent');
-      await markFailedClaimed(this.db, row, this.owner, reason, new Date(Date.now() + delay));
-      if (transient) stop = true;
+      if (await this.backOff(row, err)) stop = true;
     }
     if (ok.length > 0) await markManySentClaimed(this.db, ok, this.clock.now());
     if (stop) await releaseClaims(this.db, this.owner);
     return { sent: ok.length, stop };
+  }
+
+  /**
+   * A row that was not handed over keeps its place and backs off with its conversation: briefly when the
+   * transport is away (true: stop this run), else longer with every attempt.
+   */
+  private async backOff(row: OutboxRow, err: unknown): Promise<boolean> {
+    const transient = isTimebokError(err) && err.disposition === 'retry';
+    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const delay = transient ? this.retryBaseMs : Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(row.attempts, 20));
+    this.logger.warn({ outboxId: row.id, queue: row.queue, kind: row.kind, attempts: row.attempts + 1, err: reason }, 'outbox publish failed; row stays unsent');
+    await markFailedClaimed(this.db, row, this.owner, reason, new Date(Date.now() + delay));
+    return transient;
   }
 }
