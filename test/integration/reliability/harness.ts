@@ -7,8 +7,56 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
 import { deadLetterQueueOf } from '../../../src/transport/amqp/topology.js';
-import { Helsenorge, queueDepth, reserveXml, sqlQuery, syntheticFnr, type Received, type World } from '../amqp/world.js';
+import { freshDatabase } from '../pg.js';
+import { Helsenorge, deleteWorldQueues, makeWorld, queueDepth, reserveXml, sqlQuery, startTimebok, syntheticFnr, type Received, type World } from '../amqp/world.js';
+
+export type Started = Awaited<ReturnType<typeof startTimebok>>;
+
+/** What one reliability test file runs on; filled in by its beforeAll. */
+export interface ReliabilityWorld {
+  schemas: SchemaSet;
+  db: { url: string; drop: () => Promise<void> };
+  world: World;
+  hn: Helsenorge;
+  /** The in-process Timebok instances `start` returned. */
+  instances: Started[];
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: compiled schemas, a fresh PostgreSQL database, a world with
+ * place for `n` requests, Helsenorge on the broker, and the Timebok instances `start` returns. Teardown
+ * first runs `restore` (e.g. start PostgreSQL again), then stops and deletes everything.
+ */
+export function useReliabilityWorld(
+  label: string,
+  n: number,
+  start: (w: Omit<ReliabilityWorld, 'instances'>) => Promise<Started[]>,
+  restore?: () => void,
+): ReliabilityWorld {
+  const w = { instances: [] as Started[] } as ReliabilityWorld;
+  beforeAll(async () => {
+    w.schemas = await loadSchemaSet();
+    w.db = await freshDatabase(label);
+    w.world = await makeWorld({ slots: Math.ceil(n / 100) + 1, capacity: 100 });
+    w.hn = new Helsenorge(w.world);
+    await w.hn.start();
+    w.instances = await start(w);
+  });
+  afterAll(async () => {
+    restore?.();
+    for (const t of w.instances) await t.stop().catch(() => undefined);
+    await w.hn?.close();
+    if (w.world) {
+      await deleteWorldQueues(w.world).catch(() => undefined);
+      w.world.cleanup();
+    }
+    await w.db?.drop();
+    w.schemas?.dispose();
+  }, 120_000);
+  return w;
+}
 
 export interface Request {
   msgId: string;

@@ -3,40 +3,18 @@
  * is shared (both consume and both relay the outbox) with no double effects. PR size 200 requests;
  * TIMEBOK_CHAOS=1: 1,000.
  */
-import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
-import { freshDatabase } from '../pg.js';
-import { CHAOS, Helsenorge, deleteWorldQueues, makeWorld, startTimebok, type World } from '../amqp/world.js';
-import { figures, makeRequests, report, sendAll, waitAnswered } from './harness.js';
+import { CHAOS, startTimebok } from '../amqp/world.js';
+import { figures, makeRequests, report, sendAll, useReliabilityWorld, waitAnswered } from './harness.js';
 
 const N = CHAOS ? 1000 : 200;
-let schemas: SchemaSet;
-let db: { url: string; drop: () => Promise<void> };
-let world: World;
-let hn: Helsenorge;
-const instances: Array<Awaited<ReturnType<typeof startTimebok>>> = [];
 
-beforeAll(async () => {
-  schemas = await loadSchemaSet();
-  db = await freshDatabase('t1');
-  world = await makeWorld({ slots: Math.ceil(N / 100) + 1, capacity: 100 });
-  hn = new Helsenorge(world);
-  await hn.start();
-  instances.push(await startTimebok(world, db.url, schemas, { connectionName: 'timebok t1 a' }));
-  instances.push(await startTimebok(world, db.url, schemas, { connectionName: 'timebok t1 b' }));
-});
-
-afterAll(async () => {
-  for (const t of instances) await t.stop().catch(() => undefined);
-  await hn?.close();
-  if (world) {
-    await deleteWorldQueues(world).catch(() => undefined);
-    world.cleanup();
-  }
-  await db?.drop();
-  schemas?.dispose();
-}, 60_000);
+const run = useReliabilityWorld('t1', N, async (w) => [
+  await startTimebok(w.world, w.db.url, w.schemas, { connectionName: 'timebok t1 a' }),
+  await startTimebok(w.world, w.db.url, w.schemas, { connectionName: 'timebok t1 b' }),
+]);
 
 test(`T1: ${N} valid requests through two instances → all answered once, none lost, none double`, async () => {
+  const { hn, world, db, instances } = run;
   const requests = makeRequests(hn, world, N);
   await sendAll(hn, world.queues.ourAsync, requests);
   await waitAnswered(hn, requests, N, 240_000);

@@ -4,41 +4,17 @@
  * wire duplicates are counted. PR size 300 requests, 5 s stops; TIMEBOK_CHAOS=1: 2,000, 5 and 10 s.
  * The broker is always started again, also when the test fails.
  */
-import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
-import { freshDatabase } from '../pg.js';
-import { CHAOS, Helsenorge, deleteWorldQueues, makeWorld, startTimebok, type World } from '../amqp/world.js';
-import { answeredCount, brokerStart, brokerStop, figures, makeRequests, report, sendAll, sleep, waitAnswered } from './harness.js';
+import { CHAOS, startTimebok } from '../amqp/world.js';
+import { answeredCount, brokerStart, brokerStop, figures, makeRequests, report, sendAll, sleep, useReliabilityWorld, waitAnswered } from './harness.js';
 
 const N = CHAOS ? 2000 : 300;
 const STOPS_MS = CHAOS ? [5000, 10_000] : [5000, 5000];
-let schemas: SchemaSet;
-let db: { url: string; drop: () => Promise<void> };
-let world: World;
-let hn: Helsenorge;
-let timebok: Awaited<ReturnType<typeof startTimebok>> | undefined;
 
-beforeAll(async () => {
-  schemas = await loadSchemaSet();
-  db = await freshDatabase('t2');
-  world = await makeWorld({ slots: Math.ceil(N / 100) + 1, capacity: 100 });
-  hn = new Helsenorge(world);
-  await hn.start();
-  timebok = await startTimebok(world, db.url, schemas, { connectionName: 'timebok t2' });
-});
-
-afterAll(async () => {
-  brokerStart();
-  await timebok?.stop().catch(() => undefined);
-  await hn?.close();
-  if (world) {
-    await deleteWorldQueues(world).catch(() => undefined);
-    world.cleanup();
-  }
-  await db?.drop();
-  schemas?.dispose();
-}, 120_000);
+const run = useReliabilityWorld('t2', N, async (w) => [await startTimebok(w.world, w.db.url, w.schemas, { connectionName: 'timebok t2' })], brokerStart);
 
 test(`T2: ${N} requests, broker stopped twice → 0 lost, 0 double, wire duplicates bounded`, async () => {
+  const { hn, world, db } = run;
+  const [timebok] = run.instances;
   const requests = makeRequests(hn, world, N);
   await sendAll(hn, world.queues.ourAsync, requests);
   let stops = 0;

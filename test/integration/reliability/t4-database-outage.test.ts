@@ -4,41 +4,17 @@
  * 10 s of the database coming back. PostgreSQL is always started again, also when the test fails.
  * PR size 200 requests; chaos 1,000.
  */
-import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
-import { freshDatabase } from '../pg.js';
-import { CHAOS, Helsenorge, deleteWorldQueues, makeWorld, startTimebok, type World } from '../amqp/world.js';
-import { answeredCount, figures, makeRequests, postgresStart, postgresStop, report, sendAll, sleep, waitAnswered } from './harness.js';
+import { CHAOS, startTimebok } from '../amqp/world.js';
+import { answeredCount, figures, makeRequests, postgresStart, postgresStop, report, sendAll, sleep, useReliabilityWorld, waitAnswered } from './harness.js';
 
 const N = CHAOS ? 1000 : 200;
 const OUTAGE_MS = 30_000;
-let schemas: SchemaSet;
-let db: { url: string; drop: () => Promise<void> };
-let world: World;
-let hn: Helsenorge;
-let timebok: Awaited<ReturnType<typeof startTimebok>> | undefined;
 
-beforeAll(async () => {
-  schemas = await loadSchemaSet();
-  db = await freshDatabase('t4');
-  world = await makeWorld({ slots: Math.ceil(N / 100) + 1, capacity: 100 });
-  hn = new Helsenorge(world);
-  await hn.start();
-  timebok = await startTimebok(world, db.url, schemas, { connectionName: 'timebok t4' });
-});
-
-afterAll(async () => {
-  postgresStart();
-  await timebok?.stop().catch(() => undefined);
-  await hn?.close();
-  if (world) {
-    await deleteWorldQueues(world).catch(() => undefined);
-    world.cleanup();
-  }
-  await db?.drop();
-  schemas?.dispose();
-}, 120_000);
+const run = useReliabilityWorld('t4', N, async (w) => [await startTimebok(w.world, w.db.url, w.schemas, { connectionName: 'timebok t4' })], postgresStart);
 
 test(`T4: ${N} requests, PostgreSQL stopped 30 s → 0 lost, 0 double, 0 dead-lettered, resumes ≤ 10 s after`, async () => {
+  const { hn, world, db } = run;
+  const [timebok] = run.instances;
   const requests = makeRequests(hn, world, N);
   const half = Math.floor(N / 2);
   await sendAll(hn, world.queues.ourAsync, requests.slice(0, half));

@@ -3,39 +3,15 @@
  * processed concurrently by the prefetch window, and a third later). One booking and one distinct reply
  * per request; the two extra copies are inbox hits answered from the store. PR size 100; chaos 500.
  */
-import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
-import { freshDatabase } from '../pg.js';
-import { CHAOS, Helsenorge, deleteWorldQueues, makeWorld, startTimebok, type World } from '../amqp/world.js';
-import { checkInvariants, figures, makeRequests, report, sleep, tally, waitAnswered } from './harness.js';
+import { CHAOS, startTimebok } from '../amqp/world.js';
+import { checkInvariants, figures, makeRequests, report, sleep, tally, useReliabilityWorld, waitAnswered } from './harness.js';
 
 const N = CHAOS ? 500 : 100;
-let schemas: SchemaSet;
-let db: { url: string; drop: () => Promise<void> };
-let world: World;
-let hn: Helsenorge;
-let timebok: Awaited<ReturnType<typeof startTimebok>> | undefined;
 
-beforeAll(async () => {
-  schemas = await loadSchemaSet();
-  db = await freshDatabase('t6');
-  world = await makeWorld({ slots: Math.ceil(N / 100) + 1, capacity: 100 });
-  hn = new Helsenorge(world);
-  await hn.start();
-  timebok = await startTimebok(world, db.url, schemas, { connectionName: 'timebok t6' });
-});
-
-afterAll(async () => {
-  await timebok?.stop().catch(() => undefined);
-  await hn?.close();
-  if (world) {
-    await deleteWorldQueues(world).catch(() => undefined);
-    world.cleanup();
-  }
-  await db?.drop();
-  schemas?.dispose();
-}, 60_000);
+const run = useReliabilityWorld('t6', N, async (w) => [await startTimebok(w.world, w.db.url, w.schemas, { connectionName: 'timebok t6' })]);
 
 test(`T6: ${N} requests each delivered 3 times → ${N} bookings, ${N} distinct replies, ${2 * N} inbox hits`, async () => {
+  const { hn, world, db } = run;
   const requests = makeRequests(hn, world, N);
   for (const r of requests) {
     await hn.send(world.queues.ourAsync, r.body, { messageId: r.messageId });

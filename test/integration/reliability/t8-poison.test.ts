@@ -5,30 +5,18 @@
  * PR size 5 among 100 (limit 3); chaos 20 among 1,000.
  */
 import type { InboundDelivery } from '../../../src/pipeline/types.js';
-import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
 import { deadLetterQueueOf } from '../../../src/transport/amqp/topology.js';
-import { freshDatabase } from '../pg.js';
-import { CHAOS, Helsenorge, deleteWorldQueues, makeWorld, queueDepth, startTimebok, type World } from '../amqp/world.js';
-import { figures, makeRequests, report, sendAll, sleep, waitAnswered } from './harness.js';
+import { CHAOS, queueDepth, startTimebok } from '../amqp/world.js';
+import { figures, makeRequests, report, sendAll, sleep, type Started, useReliabilityWorld, waitAnswered } from './harness.js';
 
 const N = CHAOS ? 1000 : 100;
 const POISON = CHAOS ? 20 : 5;
 const LIMIT = 3;
-let schemas: SchemaSet;
-let db: { url: string; drop: () => Promise<void> };
-let world: World;
-let hn: Helsenorge;
-let timebok: Awaited<ReturnType<typeof startTimebok>> | undefined;
 const poison = new Set<string>();
 const deliveries = new Map<string, number>();
 
-beforeAll(async () => {
-  schemas = await loadSchemaSet();
-  db = await freshDatabase('t8');
-  world = await makeWorld({ slots: Math.ceil(N / 100) + 1, capacity: 100 });
-  hn = new Helsenorge(world);
-  await hn.start();
-  timebok = await startTimebok(world, db.url, schemas, {
+const run = useReliabilityWorld('t8', N, async (w) => {
+  const timebok: Started = await startTimebok(w.world, w.db.url, w.schemas, {
     connectionName: 'timebok t8',
     settings: { deliveryLimit: LIMIT },
     pipeline: {
@@ -37,24 +25,15 @@ beforeAll(async () => {
           deliveries.set(d.messageId, (deliveries.get(d.messageId) ?? 0) + 1);
           return Promise.reject(new RangeError('injected fault'));
         }
-        return (timebok as NonNullable<typeof timebok>).app.pipeline.process(d);
+        return timebok.app.pipeline.process(d);
       },
     },
   });
+  return [timebok];
 });
 
-afterAll(async () => {
-  await timebok?.stop().catch(() => undefined);
-  await hn?.close();
-  if (world) {
-    await deleteWorldQueues(world).catch(() => undefined);
-    world.cleanup();
-  }
-  await db?.drop();
-  schemas?.dispose();
-}, 60_000);
-
 test(`T8: ${POISON} poison requests among ${N} → each dead-lettered after ≤ limit + 1 deliveries, the rest answered`, async () => {
+  const { hn, world, db } = run;
   const requests = makeRequests(hn, world, N);
   const step = Math.floor(N / POISON);
   const poisoned = requests.filter((_, i) => i % step === 0).slice(0, POISON);
