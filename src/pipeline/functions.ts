@@ -186,11 +186,7 @@ function requestRow(
 
 function requestEvent(e: VEvent): RequestEvent {
   return {
-    ...(e.uid ? { uid: e.uid.trim() } : {}),
-    ...(e.relatedTo ? { relatedTo: e.relatedTo.trim() } : {}),
-    ...(e.dtstart ? { dtstart: e.dtstart } : {}),
-    ...(e.dtend ? { dtend: e.dtend } : {}),
-    ...(e.contact ? { contact: e.contact.trim() } : {}),
+    ...slotReference(e),
     categories: e.categories,
     ...(e.summary ? { summary: e.summary } : {}),
     ...(e.location ? { location: e.location } : {}),
