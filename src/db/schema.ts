@@ -7,6 +7,7 @@ import { TimebookMigration1732233601000 } from './migrations/1732233601000-timeb
 import { MessagesMigration1732233602000 } from './migrations/1732233602000-messages.js';
 import { StaffMigration1732233603000 } from './migrations/1732233603000-staff.js';
 import { OutboxClaimMigration1732233604000 } from './migrations/1732233604000-outbox-claim.js';
+import { VideoMeetingMigration1732233605000 } from './migrations/1732233605000-video-meeting.js';
 
 /** Every entity of every stage, for the one DataSource. */
 export const ALL_ENTITIES: EntitySchema[] = [...registryEntities, ...timebookEntities, ...messageEntities];
@@ -19,4 +20,5 @@ export const ALL_MIGRATIONS: Function[] = [
   MessagesMigration1732233602000,
   StaffMigration1732233603000,
   OutboxClaimMigration1732233604000,
+  VideoMeetingMigration1732233605000,
 ];

@@ -23,6 +23,7 @@ export interface TimebookRow {
   prerequisites: string | null;
   eligibility: EligibilityRule | null;
   form: string | null;
+  videoMeeting: string | null;
   confirmation: ConfirmationMode;
   minNoticeMinutes: number;
   horizonDays: number;
@@ -130,6 +131,7 @@ export const TimebookEntity = new EntitySchema<TimebookRow>({
     prerequisites: { type: 'text', nullable: true },
     eligibility: { type: 'simple-json', nullable: true },
     form: { type: 'varchar', length: 200, nullable: true },
+    videoMeeting: { type: 'varchar', length: 500, name: 'video_meeting', nullable: true },
     confirmation: { type: 'varchar', length: 10 },
     minNoticeMinutes: { type: 'integer' },
     horizonDays: { type: 'integer' },

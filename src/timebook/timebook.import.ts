@@ -93,6 +93,7 @@ function contentOf(def: TimebookDefinition): Omit<TimebookRow, 'retired' | 'slot
     prerequisites: def.prerequisites,
     eligibility: def.eligibility,
     form: def.form,
+    videoMeeting: def.videoMeeting,
     confirmation: def.confirmation,
     minNoticeMinutes: def.minNoticeMinutes,
     horizonDays: def.horizonDays,

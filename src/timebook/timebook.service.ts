@@ -473,6 +473,8 @@ export function appointmentEntry(
     dtend: a.localEnd,
     contact: book.herId,
     ...display(book),
+    // A video appointment's meeting details go where the citizen looks for where to meet.
+    ...(a.type === 'Video' && book.videoMeeting !== null ? { location: book.videoMeeting } : {}),
     categories: a.type === 'Ordinær' ? [] : [a.type],
     status,
   };

@@ -207,6 +207,8 @@ export interface TimebookDefinition {
   prerequisites: string | null;
   eligibility: EligibilityRule | null;
   form: string | null;
+  /** How to join a video appointment (link and/or instructions); sent with confirmed `Video` appointments. */
+  videoMeeting: string | null;
   confirmation: ConfirmationMode;
   minNoticeMinutes: number;
   horizonDays: number;

@@ -490,6 +490,18 @@ describe('HentPlanlagteTimer (listPlanned)', () => {
     expect(gp.appointments.map((a) => a.status)).toEqual(['TENTATIVE']);
   });
 
+  it('a video appointment carries the book\'s video meeting details as its location; a free video slot does not', async () => {
+    const gp = await free(9000010, patient('LISTED'), '2026-03-05', '2026-03-05');
+    const slotOffered = gp.slots.find((s) => s.uid === 'fastlege@2026-03-05T13:00');
+    expect(slotOffered).toBeDefined();
+    expect(slotOffered?.location ?? '').not.toContain('video.example.test');
+    await reserve(9000010, patient('LISTED'), { uid: 'fastlege@2026-03-05T13:00' });
+    await reserve(9000010, patient('LISTED'), { uid: 'fastlege@2026-03-03T08:00' });
+    const [ordinary, video] = (await planned(9000010, patient('LISTED'))).appointments;
+    expect(video).toMatchObject({ categories: ['Video'], location: 'Videotime: https://video.example.test/fastlege – logg inn fem minutter før timen' });
+    expect(ordinary?.location ?? '').not.toContain('video.example.test');
+  });
+
   it('lists appointments from 00:00 local today, also those earlier today', async () => {
     await reserve(9000002, patient('OLD'), { uid: 'lab@2026-03-03T08:00' });
     clock.set(new Date('2026-03-03T10:00:00Z')); // Tuesday 11:00, the appointment was at 08:00

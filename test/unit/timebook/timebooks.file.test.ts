@@ -91,6 +91,7 @@ describe('parseTimebooksFile: defaults', () => {
       slots: [],
       validFrom: null,
       validTo: null,
+      videoMeeting: null,
       timeZone: 'Europe/Oslo',
     });
     expect(gp).toMatchObject({
