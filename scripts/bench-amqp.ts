@@ -23,7 +23,10 @@ export interface AmqpBenchOptions {
   databaseUrl: string;
   /** Requests in the throughput run (default 2000). */
   requests?: number;
-  /** Offered rate and seconds of the latency run (default 200/s for 10 s). */
+  /**
+   * Offered rate and seconds of the latency run (default: 200/s, the target's rate, or half the measured
+   * throughput when that is lower — latency beyond capacity only measures the queue; 10 s).
+   */
   rate?: number;
   seconds?: number;
   log?: (line: string) => void;
@@ -59,12 +62,11 @@ async function freshDatabase(base: string): Promise<{ url: string; drop(): Promi
 export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<string, number>> {
   const log = options.log ?? (() => undefined);
   const n = options.requests ?? 2000;
-  const rate = options.rate ?? 200;
   const seconds = options.seconds ?? 10;
-  const paced = rate * seconds;
+  const maxRate = options.rate ?? 200;
   const figures: Record<string, number> = {};
   const db = await freshDatabase(options.databaseUrl);
-  const world: World = await makeWorld({ slots: Math.ceil((n + paced) / 100) + 2, capacity: 100 });
+  const world: World = await makeWorld({ slots: Math.ceil((n + maxRate * seconds) / 100) + 2, capacity: 100 });
   const hn = new Helsenorge(world); // used to protect requests and to open a sample of answers
   const children: ChildProcess[] = [];
   const conn = await amqp.connect(AMQP_URL, { noDelay: true });
@@ -148,6 +150,8 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     figures.amqp_pg_reserve_e2e_per_s = (n * 1000) / (t1 - t0);
 
     // latency at a fixed offered rate, with sync HentLedigeTimer probes
+    const rate = Math.max(5, Math.min(maxRate, Math.floor(figures.amqp_pg_reserve_e2e_per_s / 2)));
+    const paced = rate * seconds;
     const pacedBatch = Array.from({ length: paced }, build);
     const sent = new Map<string, number>();
     const probes = new Map<string, number>();
