@@ -73,7 +73,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     registry.invalidate(herId);
     return registry.getParty(herId);
   };
-  const cms = options.protection ? openProtection(options.protection, options.protectionClock ?? options.clock, options.logger, refreshParty) : null;
+  let cms: ReturnType<typeof openProtection> | null = null;
+  try {
+    cms = options.protection ? openProtection(options.protection, options.protectionClock ?? options.clock, options.logger, refreshParty) : null;
+  } catch (err) {
+    await db.close();
+    if (ownSchemas) schemas.dispose();
+    throw err;
+  }
   const allowPlain = options.allowPlainXml ?? true;
   const unprotector = options.unprotector ?? (cms ? new PlainOrCms(cms.unprotector, allowPlain) : new PlainXmlUnprotector(allowPlain));
   const encoder: OutboundEncoder = cms
