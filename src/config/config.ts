@@ -10,7 +10,6 @@ const bool = z
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const herIdList = z.string().regex(/^\s*(\d+\s*(,\s*\d+\s*)*)?$/, 'a comma-separated list of HER-ids');
-const fileList = z.string();
 const splitList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 /**
@@ -38,9 +37,9 @@ const EnvSchema = z.object({
   LEGACY_DECRYPTION_KEY_FILE: z.string().optional(),
   LEGACY_DECRYPTION_CERT_FILE: z.string().optional(),
   KEY_PASSPHRASE: z.string().optional(),
-  TRUST_ANCHOR_FILES: fileList.default(''),
-  INTERMEDIATE_CA_FILES: fileList.default(''),
-  CRL_FILES: fileList.default(''),
+  TRUST_ANCHOR_FILES: z.string().default(''),
+  INTERMEDIATE_CA_FILES: z.string().default(''),
+  CRL_FILES: z.string().default(''),
   REVOCATION_CHECK: z.enum(['crl', 'none']).default('crl'),
   // RabbitMQ transport (docs/amqp.md); used when AMQP_URL is set.
   AMQP_HER_IDS: herIdList.default(''),

@@ -64,40 +64,10 @@ export class AmqpPublisher implements Publisher {
     return this.channel !== null;
   }
 
+  /** One row: the batch path with a batch of one (the relay uses publishMany). */
   async publish(row: OutboxRow): Promise<void> {
-    if (!this.channel) throw notConnected();
-    const encoded = await this.options.encoder.encode(row);
-    const ch = this.channel;
-    if (!ch) throw notConnected();
-    const replyTo = row.fromHerId === null ? null : await this.ourAsyncQueue(row.fromHerId);
-    const props = toPublishProperties(row, {
-      contentType: encoded.contentType,
-      replyTo,
-      now: this.options.clock.now(),
-      syncReplyTtlMs: this.options.syncReplyTtlMs,
-    });
-    this.returned.delete(props.messageId);
-    await new Promise<void>((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'no publisher confirm in time', { disposition: 'retry' })), this.options.confirmTimeoutMs ?? 15_000);
-      try {
-        ch.publish('', row.queue, encoded.body, { ...props, mandatory: true }, (err: unknown) => {
-          clearTimeout(timeout);
-          if (err) reject(new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'broker did not confirm the message', { disposition: 'retry', cause: err }));
-          else resolve();
-        });
-      } catch (err) {
-        clearTimeout(timeout);
-        reject(new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'publish failed: channel closed', { disposition: 'retry', cause: err }));
-      }
-    });
-    // The broker sends basic.return before the basic.ack of the same message.
-    if (this.returned.delete(props.messageId)) {
-      this.options.logger.error(
-        { alert: 'unroutable-message', queue: row.queue, outboxId: row.id, kind: row.kind, toHerId: row.toHerId },
-        'ALERT: message returned by the broker (no such queue); it stays unsent in the outbox',
-      );
-      throw new UnroutableError(row.queue);
-    }
+    const [err] = await this.publishMany([row]);
+    if (err !== null && err !== undefined) throw err;
   }
 
   /**
