@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Mutex } from 'async-mutex';
-import { DataSource, type EntityManager, type EntitySchema, type MixedList } from 'typeorm';
+import { DataSource, type EntityManager, type EntitySchema, type Logger as OrmLogger, type MixedList, type QueryRunner } from 'typeorm';
 import { TimebokError } from '../shared/errors.js';
+import { StatementCounter, sqlRunner, type Dialect, type SqliteLike, type SqlTx } from './sql.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect, SqlTx } from './sql.js';
 
 export interface DatabaseOptions {
   /** `postgres://…` / `postgresql://…` for PostgreSQL; `sqlite:PATH`, a file path or `:memory:` for SQLite. */
@@ -24,15 +25,21 @@ export interface DatabaseOptions {
 export class Database {
   readonly dataSource: DataSource;
   readonly dialect: Dialect;
+  /** Every statement this process ran (plain SQL and TypeORM), for the bench. */
+  readonly counter: StatementCounter;
   private readonly writeLock = new Mutex();
+  private readonly sqliteStatements = new Map<string, ReturnType<SqliteLike['prepare']>>();
 
-  private constructor(dataSource: DataSource, dialect: Dialect) {
+  private constructor(dataSource: DataSource, dialect: Dialect, counter: StatementCounter) {
     this.dataSource = dataSource;
     this.dialect = dialect;
+    this.counter = counter;
+    byDataSource.set(dataSource, this);
   }
 
   static async open(options: DatabaseOptions): Promise<Database> {
-    const { dialect, dataSource } = createDataSource(options);
+    const counter = new StatementCounter();
+    const { dialect, dataSource } = createDataSource(options, counter);
     try {
       await dataSource.initialize();
       // Several processes may start on one fresh database at once: one migrates, the others wait.
@@ -44,21 +51,76 @@ export class Database {
         disposition: 'retry',
       });
     }
-    return new Database(dataSource, dialect);
+    return new Database(dataSource, dialect, counter);
   }
 
   get manager(): EntityManager {
     return this.dataSource.manager;
   }
 
-  /** Runs `work` in one transaction (serialised on SQLite). */
+  /**
+   * Runs `work` in one transaction with the plain-SQL interface (serialised on SQLite). The hot path
+   * (pipeline, booking core, outbox) uses this; TypeORM stays reachable for cold paths inside the same
+   * transaction through {@link managerOf}.
+   */
+  async run<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+    if (this.dialect === 'sqlite') return this.writeLock.runExclusive(() => this.runUnlocked(work));
+    return this.runUnlocked(work);
+  }
+
+  /** Runs `work` in one transaction with a TypeORM entity manager (cold paths: imports, staff). */
   async transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    if (this.dialect === 'sqlite') {
-      return this.writeLock.runExclusive(() => this.dataSource.transaction(work));
+    return this.run((tx) => work(managerOf(tx)));
+  }
+
+  /** Plain SQL outside a transaction (one statement, autocommit): reads of the relay and the admin. */
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    // SQLite has one connection: a statement between another transaction's statements would join it.
+    if (this.dialect === 'sqlite') return this.writeLock.runExclusive(() => this.queryUnlocked<T>(sql, params));
+    return this.queryUnlocked<T>(sql, params);
+  }
+
+  private async queryUnlocked<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const connection = await runner.connect();
+      return await sqlRunner(this.dialect, connection, this.counter, this.sqliteStatements)<T>(sql, params);
+    } finally {
+      await runner.release();
     }
-    // READ COMMITTED is set for every pooled connection (createDataSource), saving a round trip per
-    // transaction.
-    return this.dataSource.transaction(work);
+  }
+
+  /** The plain-SQL view of a TypeORM transaction (staff commands call the booking core with it). */
+  sqlOf(em: EntityManager): SqlTx {
+    const runner = em.queryRunner;
+    if (runner === undefined || !runner.isTransactionActive) {
+      throw new TimebokError('ERR_INTERNAL', 'sqlOf needs an entity manager inside a transaction');
+    }
+    // TypeORM keeps the pg client on the runner, and the one better-sqlite3 connection on the driver.
+    const connection =
+      this.dialect === 'postgres'
+        ? (runner as unknown as { databaseConnection: unknown }).databaseConnection
+        : (this.dataSource.driver as unknown as { databaseConnection: unknown }).databaseConnection;
+    return new Transaction(this.dialect, runner, sqlRunner(this.dialect, connection, this.counter, this.sqliteStatements));
+  }
+
+  private async runUnlocked<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    const connection = await runner.connect();
+    try {
+      // READ COMMITTED is set for every pooled PostgreSQL connection (createDataSource): no SET per
+      // transaction.
+      await runner.startTransaction();
+      const tx = new Transaction(this.dialect, runner, sqlRunner(this.dialect, connection, this.counter, this.sqliteStatements));
+      const result = await work(tx);
+      await runner.commitTransaction();
+      return result;
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
   }
 
   /**
@@ -72,6 +134,53 @@ export class Database {
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
+}
+
+const byDataSource = new WeakMap<DataSource, Database>();
+
+/**
+ * The plain-SQL view of a TypeORM transaction's entity manager (staff commands, which run on TypeORM,
+ * call the booking core with it).
+ */
+export function sqlOf(em: EntityManager): SqlTx {
+  const db = byDataSource.get(em.connection);
+  if (db === undefined) throw new TimebokError('ERR_INTERNAL', 'entity manager of an unknown database');
+  return db.sqlOf(em);
+}
+
+/** A transaction: plain SQL for the hot path, TypeORM's manager (same connection) for cold paths. */
+class Transaction implements SqlTx {
+  readonly query: SqlTx['query'];
+
+  constructor(
+    readonly dialect: Dialect,
+    readonly runner: QueryRunner,
+    query: SqlTx['query'],
+  ) {
+    this.query = query;
+  }
+}
+
+/**
+ * TypeORM's entity manager of a transaction, for cold paths (imports, slot roll-forward, staff
+ * listings) that run inside a plain-SQL transaction. Only db/, timebook/ and staff/ adapters call it.
+ */
+export function managerOf(tx: SqlTx): EntityManager {
+  if (!(tx instanceof Transaction)) throw new TimebokError('ERR_INTERNAL', 'not a Database transaction');
+  return tx.runner.manager;
+}
+
+/** Counts TypeORM's statements with ours (it logs nothing). */
+class CountingLogger implements OrmLogger {
+  constructor(private readonly counter: StatementCounter) {}
+  logQuery(query: string): void {
+    this.counter.count(query);
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
 }
 
 /** A stable 63-bit advisory-lock key for a name. */
@@ -93,7 +202,8 @@ async function withSessionLock<T>(dataSource: DataSource, dialect: Dialect, name
   }
 }
 
-function createDataSource(options: DatabaseOptions): { dialect: Dialect; dataSource: DataSource } {
+function createDataSource(options: DatabaseOptions, counter: StatementCounter): { dialect: Dialect; dataSource: DataSource } {
+  const logger = new CountingLogger(counter);
   const { url } = options;
   if (/^postgres(ql)?:\/\//.test(url)) {
     return {
@@ -106,6 +216,7 @@ function createDataSource(options: DatabaseOptions): { dialect: Dialect; dataSou
         migrationsRun: false,
         synchronize: false,
         logging: false,
+        logger,
         extra: { max: options.poolSize ?? 10, options: '-c default_transaction_isolation=read\\ committed' },
       }),
     };
@@ -121,6 +232,7 @@ function createDataSource(options: DatabaseOptions): { dialect: Dialect; dataSou
       migrationsRun: false,
       synchronize: false,
       logging: false,
+      logger,
       enableWAL: file !== ':memory:',
       // WAL + FULL: a booking that was answered must survive a power cut.
       prepareDatabase: (db: { pragma(s: string): unknown }) => {

@@ -8,6 +8,7 @@ import { MessagesMigration1732233602000 } from './migrations/1732233602000-messa
 import { StaffMigration1732233603000 } from './migrations/1732233603000-staff.js';
 import { OutboxClaimMigration1732233604000 } from './migrations/1732233604000-outbox-claim.js';
 import { VideoMeetingMigration1732233605000 } from './migrations/1732233605000-video-meeting.js';
+import { TimebookGenerationMigration1733000000000 } from './migrations/1733000000000-timebook-generation.js';
 
 /** Every entity of every stage, for the one DataSource. */
 export const ALL_ENTITIES: EntitySchema[] = [...registryEntities, ...timebookEntities, ...messageEntities];
@@ -21,4 +22,5 @@ export const ALL_MIGRATIONS: Function[] = [
   StaffMigration1732233603000,
   OutboxClaimMigration1732233604000,
   VideoMeetingMigration1732233605000,
+  TimebookGenerationMigration1733000000000,
 ];

@@ -5,7 +5,7 @@ import type { OutboxRow } from '../inbox/message.entities.js';
 import type { Clock } from '../shared/clock.js';
 import { isTimebokError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { claimUnsent, markFailedClaimed, markManySentClaimed, markSentClaimed, releaseClaims } from './outbox.store.js';
+import { claimRound, markFailedClaimed, markManySentClaimed, markSentClaimed, releaseClaims } from './outbox.store.js';
 
 /** A transport's sending side. `publish` resolves only when the message is safely handed over. */
 export interface Publisher {
@@ -46,6 +46,8 @@ export class OutboxRelay {
   private readonly batchGroups: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  /** Rows this relay claimed that wait for an earlier row held elsewhere (they stay claimed by us). */
+  private waiting = 0;
 
   constructor(
     private readonly db: Database,
@@ -87,6 +89,7 @@ export class OutboxRelay {
 
   /** Gives back this relay's claims (at shutdown), so another process can send them at once. */
   async release(): Promise<void> {
+    this.waiting = 0;
     await releaseClaims(this.db, this.owner);
   }
 
@@ -94,7 +97,9 @@ export class OutboxRelay {
     let sent = 0;
     for (;;) {
       if (this.publisher.ready && !this.publisher.ready()) return sent;
-      const rows = await claimUnsent(this.db, { owner: this.owner, now: new Date(), leaseMs: this.leaseMs, groups: this.batchGroups });
+      const round = await claimRound(this.db, { owner: this.owner, now: new Date(), leaseMs: this.leaseMs, groups: this.batchGroups, mayHoldClaims: this.waiting > 0 });
+      this.waiting = round.waiting;
+      const rows = round.rows;
       if (rows.length === 0) return sent;
       if (this.publisher.publishMany) {
         const outcome = await this.runBatch(rows, this.publisher.publishMany.bind(this.publisher));
@@ -112,6 +117,7 @@ export class OutboxRelay {
         } catch (err) {
           failedGroups.add(group);
           if (await this.backOff(row, err)) {
+            this.waiting = 0;
             await releaseClaims(this.db, this.owner);
             return sent;
           }
@@ -147,7 +153,10 @@ export class OutboxRelay {
       if (await this.backOff(row, err)) stop = true;
     }
     if (ok.length > 0) await markManySentClaimed(this.db, ok, this.clock.now());
-    if (stop) await releaseClaims(this.db, this.owner);
+    if (stop) {
+      this.waiting = 0;
+      await releaseClaims(this.db, this.owner);
+    }
     return { sent: ok.length, stop };
   }
 

@@ -1,42 +1,79 @@
-import { In, IsNull, type EntityManager } from 'typeorm';
 import type { Database } from '../db/database.js';
-import { OutboxEntity, type OutboxRow } from '../inbox/message.entities.js';
+import { int, intOrNull, json, placeholders, type Row, type SqlTx } from '../db/sql.js';
+import type { OutboxRow } from '../inbox/message.entities.js';
 
 export type NewOutboxRow = Omit<OutboxRow, 'sentAt' | 'attempts' | 'lastError'>;
 
-/** Writes outbox rows in the caller's transaction (the same one as the booking and the inbox row). */
-export async function addOutbox(em: EntityManager, rows: NewOutboxRow[]): Promise<void> {
+const COLUMNS = 'id, inbox_id, kind, queue, to_her_id, from_her_id, process, correlation_id, body, properties, summary, created_at, sent_at, attempts, last_error, seq';
+
+function values(r: NewOutboxRow): unknown[] {
+  return [r.id, r.inboxId, r.kind, r.queue, r.toHerId, r.fromHerId, r.process, r.correlationId, r.body, JSON.stringify(r.properties), r.summary, r.createdAt, null, 0, null, r.seq];
+}
+
+function insertText(n: number, tail = ''): string {
+  const one = `(${placeholders(16)})`;
+  return `INSERT INTO outbox_message (${COLUMNS}) VALUES ${Array.from({ length: n }, () => one).join(', ')}${tail}`;
+}
+
+/**
+ * Writes outbox rows in the caller's transaction (the same one as the booking and the inbox row): ONE
+ * multi-row INSERT, however many rows.
+ */
+export async function addOutbox(tx: SqlTx, rows: NewOutboxRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await em.getRepository(OutboxEntity).insert(rows.map((r) => ({ ...r, sentAt: null, attempts: 0, lastError: null })));
+  await tx.query(insertText(rows.length), rows.flatMap(values));
 }
 
-/** The stored outbound messages of one inbound message, in their original order. */
-export async function outboxOf(em: EntityManager, inboxId: string): Promise<OutboxRow[]> {
-  return em.getRepository(OutboxEntity).find({ where: { inboxId }, order: { seq: 'ASC' } });
+/**
+ * Writes rows that may have been written before (a report about the same delivery, an E10 answer to
+ * the same conflict): new ones are inserted, existing ones are marked unsent again so the relay
+ * re-sends them byte for byte. One statement.
+ */
+export async function addOrRequeueOutbox(tx: SqlTx, rows: NewOutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(insertText(rows.length, ' ON CONFLICT (id) DO UPDATE SET sent_at = NULL'), rows.flatMap(values));
 }
 
-/** Marks rows unsent again so the relay re-sends them byte for byte (duplicate inbound message). */
-export async function requeueOutbox(em: EntityManager, ids: string[]): Promise<void> {
-  const repo = em.getRepository(OutboxEntity);
-  for (const id of ids) await repo.update({ id }, { sentAt: null });
+/** Inserts rows that are not there yet; existing ones stay as they are (sent or not). One statement. */
+export async function addOutboxIfAbsent(tx: SqlTx, rows: NewOutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(insertText(rows.length, ' ON CONFLICT (id) DO NOTHING'), rows.flatMap(values));
 }
 
-export async function unsentOutbox(em: EntityManager, limit: number): Promise<OutboxRow[]> {
-  return em.getRepository(OutboxEntity).find({
-    where: { sentAt: IsNull() },
-    order: { createdAt: 'ASC', seq: 'ASC' },
-    take: limit,
-  });
+/**
+ * Marks the stored outbound messages of one inbound message unsent again (a duplicate inbound message)
+ * and returns their ids in their original order. One statement.
+ */
+export async function requeueOutboxOf(tx: SqlTx, inboxId: string): Promise<string[]> {
+  const rows = await tx.query<{ id: string; seq: unknown }>('UPDATE outbox_message SET sent_at = NULL WHERE inbox_id = ? RETURNING id, seq', [inboxId]);
+  return rows.sort((a, b) => int(a.seq) - int(b.seq)).map((r) => r.id);
 }
 
-export async function markSent(em: EntityManager, id: string, at: Date): Promise<void> {
-  await em.getRepository(OutboxEntity).update({ id }, { sentAt: at.toISOString() });
+function outboxRow(r: Row): OutboxRow {
+  return {
+    id: String(r.id),
+    inboxId: r.inbox_id === null ? null : String(r.inbox_id),
+    kind: r.kind as OutboxRow['kind'],
+    queue: String(r.queue),
+    toHerId: intOrNull(r.to_her_id),
+    fromHerId: intOrNull(r.from_her_id),
+    process: r.process === null ? null : String(r.process),
+    correlationId: r.correlation_id === null ? null : String(r.correlation_id),
+    body: String(r.body),
+    properties: json<Record<string, string>>(r.properties) ?? {},
+    summary: String(r.summary),
+    createdAt: String(r.created_at),
+    sentAt: r.sent_at === null ? null : String(r.sent_at),
+    attempts: int(r.attempts),
+    lastError: r.last_error === null ? null : String(r.last_error),
+    seq: int(r.seq),
+  };
 }
 
-export async function markFailed(em: EntityManager, row: OutboxRow, error: string): Promise<void> {
-  await em
-    .getRepository(OutboxEntity)
-    .update({ id: row.id }, { attempts: row.attempts + 1, lastError: error.slice(0, 500) });
+/** One row by id (tests, the admin), or null. */
+export async function outboxRowById(db: Database, id: string): Promise<OutboxRow | null> {
+  const rows = await db.query<Row>(`SELECT ${COLUMNS} FROM outbox_message WHERE id = ?`, [id]);
+  return rows[0] === undefined ? null : outboxRow(rows[0]);
 }
 
 // ---- Claims: several relays (processes) on one outbox -------------------------------------------------
@@ -46,13 +83,6 @@ export async function markFailed(em: EntityManager, row: OutboxRow, error: strin
 // relays never hold the same row at once; the database decides (PostgreSQL re-checks the WHERE on rows
 // another transaction just claimed; SQLite serialises writers). A relay that dies leaves claims that
 // expire after the lease. The columns are not in the entity; this SQL is their only user.
-
-/** `?` placeholders → `$1, $2 …` on PostgreSQL. */
-function sql(db: Database, text: string): string {
-  if (db.dialect !== 'postgres') return text;
-  let i = 0;
-  return text.replace(/\?/g, () => `$${++i}`);
-}
 
 const GROUP = 'COALESCE(inbox_id, id)';
 const CLAIMABLE = 'sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)';
@@ -64,78 +94,68 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Conversation groups to claim at most. */
   groups: number;
+  /**
+   * False when the relay knows it holds no unsent claimed rows from an earlier round: then an empty
+   * claim ends the round with one statement.
+   */
+  mayHoldClaims?: boolean;
 }
 
 /**
  * Claims up to `groups` unclaimed conversation groups (oldest first) and returns every unsent row this
  * relay now holds, in send order (created_at, seq), minus rows that must wait for an earlier row of
  * their group that someone else holds or that is backing off (per-conversation order is kept).
+ * Two statements (claim, read with the blockers), or one when nothing was claimed and nothing is held.
  */
 export async function claimUnsent(db: Database, o: ClaimOptions): Promise<OutboxRow[]> {
+  return (await claimRound(db, o)).rows;
+}
+
+/** {@link claimUnsent}, also telling how many held rows wait for a row held elsewhere (still ours). */
+export async function claimRound(db: Database, o: ClaimOptions): Promise<{ rows: OutboxRow[]; waiting: number }> {
   const now = o.now.toISOString();
   const until = new Date(o.now.getTime() + o.leaseMs).toISOString();
-  await db.transaction((em) =>
-    em.query(
-      sql(
-        db,
-        `UPDATE outbox_message SET claimed_by = ?, claimed_until = ?
-         WHERE ${CLAIMABLE} AND ${GROUP} IN (
-           SELECT g FROM (
-             SELECT ${GROUP} AS g, MIN(created_at) AS first_at FROM outbox_message
-             WHERE ${CLAIMABLE} GROUP BY ${GROUP} ORDER BY first_at LIMIT ?
-           ) pick
-         )`,
-      ),
-      [o.owner, until, now, now, o.groups],
-    ),
+  const claimed = await db.query(
+    `UPDATE outbox_message SET claimed_by = ?, claimed_until = ?
+     WHERE ${CLAIMABLE} AND ${GROUP} IN (
+       SELECT g FROM (
+         SELECT ${GROUP} AS g, MIN(created_at) AS first_at FROM outbox_message
+         WHERE ${CLAIMABLE} GROUP BY ${GROUP} ORDER BY first_at LIMIT ?
+       ) pick
+     ) RETURNING id`,
+    [o.owner, until, now, now, o.groups],
   );
-  const mine = (await db.manager.query(
-    sql(db, 'SELECT id FROM outbox_message WHERE claimed_by = ? AND sent_at IS NULL AND claimed_until >= ?'),
-    [o.owner, now],
-  )) as Array<{ id: string }>;
-  if (mine.length === 0) return [];
-  const rows = await db.manager.getRepository(OutboxEntity).find({
-    where: { id: In(mine.map((r) => r.id)) },
-    order: { createdAt: 'ASC', seq: 'ASC' },
-  });
-  const groups = [...new Set(rows.map((r) => r.inboxId ?? r.id))];
-  const placeholders = groups.map(() => '?').join(', ');
-  const blockers = (await db.manager.query(
-    sql(
-      db,
-      `SELECT ${GROUP} AS g, MIN(seq) AS s FROM outbox_message
-       WHERE sent_at IS NULL AND (claimed_by IS NULL OR claimed_by <> ?) AND ${GROUP} IN (${placeholders})
-       GROUP BY ${GROUP}`,
-    ),
-    [o.owner, ...groups],
-  )) as Array<{ g: string; s: number | string }>;
-  if (blockers.length === 0) return rows;
-  const firstForeign = new Map(blockers.map((b) => [b.g, Number(b.s)]));
-  return rows.filter((r) => {
-    const limit = firstForeign.get(r.inboxId ?? r.id);
-    return limit === undefined || r.seq < limit;
-  });
+  if (claimed.length === 0 && o.mayHoldClaims === false) return { rows: [], waiting: 0 };
+  // Each row with the lowest seq of its group that is unsent and not ours (held elsewhere or backing
+  // off): our rows from that seq on must wait.
+  const rows = await db.query<Row>(
+    `SELECT ${COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')},
+       (SELECT MIN(b.seq) FROM outbox_message b
+         WHERE b.sent_at IS NULL AND (b.claimed_by IS NULL OR b.claimed_by <> ?)
+           AND (b.inbox_id = COALESCE(o.inbox_id, o.id) OR (b.inbox_id IS NULL AND b.id = COALESCE(o.inbox_id, o.id)))) AS foreign_seq
+     FROM outbox_message o
+     WHERE o.claimed_by = ? AND o.sent_at IS NULL AND o.claimed_until >= ?
+     ORDER BY o.created_at, o.seq`,
+    [o.owner, o.owner, now],
+  );
+  const ready = rows.filter((r) => r.foreign_seq === null || int(r.seq) < int(r.foreign_seq)).map(outboxRow);
+  return { rows: ready, waiting: rows.length - ready.length };
 }
 
 /** Marks a row sent and drops its claim. */
 export async function markSentClaimed(db: Database, id: string, at: Date): Promise<void> {
-  await db.transaction((em) =>
-    em.query(sql(db, 'UPDATE outbox_message SET sent_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ?'), [at.toISOString(), id]),
-  );
+  await markManySentClaimed(db, [id], at);
 }
 
-/** Marks several rows sent and drops their claims, in one transaction. */
+/** Marks several rows sent and drops their claims: one statement per 500 rows. */
 export async function markManySentClaimed(db: Database, ids: string[], at: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await db.transaction(async (em) => {
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      await em.query(
-        sql(db, `UPDATE outbox_message SET sent_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id IN (${chunk.map(() => '?').join(', ')})`),
-        [at.toISOString(), ...chunk],
-      );
-    }
-  });
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    await db.query(
+      `UPDATE outbox_message SET sent_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id IN (${placeholders(chunk.length)})`,
+      [at.toISOString(), ...chunk],
+    );
+  }
 }
 
 /**
@@ -145,23 +165,23 @@ export async function markManySentClaimed(db: Database, ids: string[], at: Date)
  */
 export async function markFailedClaimed(db: Database, row: OutboxRow, owner: string, error: string, retryAt: Date): Promise<void> {
   const until = retryAt.toISOString();
-  await db.transaction(async (em) => {
-    await em.query(
-      sql(db, "UPDATE outbox_message SET attempts = attempts + 1, last_error = ?, claimed_by = 'backoff', claimed_until = ? WHERE id = ?"),
-      [error.slice(0, 500), until, row.id],
-    );
-    await em.query(
-      sql(db, `UPDATE outbox_message SET claimed_by = 'backoff', claimed_until = ? WHERE claimed_by = ? AND sent_at IS NULL AND ${GROUP} = ?`),
-      [until, owner, row.inboxId ?? row.id],
-    );
+  await db.run(async (tx) => {
+    await tx.query("UPDATE outbox_message SET attempts = attempts + 1, last_error = ?, claimed_by = 'backoff', claimed_until = ? WHERE id = ?", [
+      error.slice(0, 500),
+      until,
+      row.id,
+    ]);
+    await tx.query(`UPDATE outbox_message SET claimed_by = 'backoff', claimed_until = ? WHERE claimed_by = ? AND sent_at IS NULL AND ${GROUP} = ?`, [
+      until,
+      owner,
+      row.inboxId ?? row.id,
+    ]);
   });
 }
 
 /** Gives back every claim of a relay that stops (its rows become claimable at once). */
 export async function releaseClaims(db: Database, owner: string): Promise<void> {
-  await db.transaction((em) =>
-    em.query(sql(db, 'UPDATE outbox_message SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? AND sent_at IS NULL'), [owner]),
-  );
+  await db.query('UPDATE outbox_message SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? AND sent_at IS NULL', [owner]);
 }
 
 /**
@@ -170,11 +190,21 @@ export async function releaseClaims(db: Database, owner: string): Promise<void> 
  * when no such row exists.
  */
 export async function recordReceiverError(db: Database, originalMessageId: string, text: string): Promise<boolean> {
-  return db.transaction(async (em) => {
-    const repo = em.getRepository(OutboxEntity);
-    const row = await repo.findOne({ where: { id: originalMessageId } });
-    if (!row) return false;
-    await repo.update({ id: originalMessageId }, { lastError: text.slice(0, 500) });
-    return true;
-  });
+  const rows = await db.query('UPDATE outbox_message SET last_error = ? WHERE id = ? RETURNING id', [text.slice(0, 500), originalMessageId]);
+  return rows.length === 1;
+}
+
+/**
+ * The outbound rows of a processed message and the inbox row's outcome, in the message's transaction.
+ * On PostgreSQL ONE statement (the outcome update rides on the insert as a data-modifying CTE); on
+ * SQLite, which has no such CTE, two in-process statements.
+ */
+export async function addOutboxWithOutcome(tx: SqlTx, inbox: { id: string; outcome: string }, rows: NewOutboxRow[]): Promise<void> {
+  const outcome = inbox.outcome.slice(0, 200);
+  if (rows.length === 0 || tx.dialect !== 'postgres') {
+    await tx.query('UPDATE inbox_message SET outcome = ? WHERE id = ?', [outcome, inbox.id]);
+    await addOutbox(tx, rows);
+    return;
+  }
+  await tx.query(`WITH done AS (UPDATE inbox_message SET outcome = ? WHERE id = ?) ${insertText(rows.length)}`, [outcome, inbox.id, ...rows.flatMap(values)]);
 }

@@ -1,8 +1,7 @@
-import type { EntityManager } from 'typeorm';
+import type { SqlTx } from '../db/sql.js';
 import type { InboundMessage, VEvent } from '../envelope/types.js';
 import { derivedId } from '../shared/ids.js';
-import { lockKey } from '../timebook/locks.js';
-import { CitizenRequestEntity, type CitizenRequestRow, type RequestEvent } from '../timebook/request.entities.js';
+import type { CitizenRequestRow, RequestEvent } from '../timebook/request.entities.js';
 import type { BookedBy, CalendarEntry, PatientContact, PatientFacts, TimebookOperations } from '../timebook/types.js';
 import { level2HerId } from './addressing.js';
 
@@ -72,7 +71,7 @@ const ACCEPTED: Record<string, readonly string[]> = {
 };
 
 /** Runs the function the message asks for, inside the caller's transaction. */
-export async function runFunction(em: EntityManager, ctx: FunctionContext): Promise<FunctionResult> {
+export async function runFunction(tx: SqlTx, ctx: FunctionContext): Promise<FunctionResult> {
   const { message } = ctx;
   const fn = effectiveFunction(message);
   const accepted = ACCEPTED[message.process] ?? [];
@@ -84,16 +83,16 @@ export async function runFunction(em: EntityManager, ctx: FunctionContext): Prom
   }
   switch (fn) {
     case 'HLT':
-      return freeSlots(em, ctx);
+      return freeSlots(tx, ctx);
     case 'HBT':
-      return planned(em, ctx);
+      return planned(tx, ctx);
     case 'RT':
-      return reserve(em, ctx);
+      return reserve(tx, ctx);
     case 'ART':
-      return cancel(em, ctx);
+      return cancel(tx, ctx);
     default:
       // OT, OET, OAT: the wish is stored for staff; only the AppRec goes out now (docs/staff.md).
-      return storeWish(em, ctx, fn);
+      return storeWish(tx, ctx, fn);
   }
 }
 
@@ -111,13 +110,9 @@ function requestKey(message: InboundMessage): string {
  * Stores a Timeønske (OT, OET, OAT) with everything its SvarØnske needs, in the message's transaction.
  * A copy of the same message that got this far (racing the first) finds the wish and adds nothing.
  */
-async function storeWish(em: EntityManager, ctx: FunctionContext, fn: string): Promise<FunctionResult> {
+async function storeWish(tx: SqlTx, ctx: FunctionContext, fn: string): Promise<FunctionResult> {
   const id = wishIdOf(ctx.message);
-  await lockKey(em, `request:${id}`);
-  const repo = em.getRepository(CitizenRequestEntity);
-  if ((await repo.findOne({ where: { id } })) === null) {
-    await repo.insert(requestRow(ctx, id, 'wish', fn, null));
-  }
+  await ctx.timebooks.storeRequest(tx, requestRow(ctx, id, 'wish', fn, null));
   return { replyCode: null, events: [], outcome: `wish ${fn} stored for staff` };
 }
 
@@ -193,9 +188,9 @@ function requestEvent(e: VEvent): RequestEvent {
   };
 }
 
-async function freeSlots(em: EntityManager, ctx: FunctionContext): Promise<FunctionResult> {
+async function freeSlots(tx: SqlTx, ctx: FunctionContext): Promise<FunctionResult> {
   const d = ctx.message.dialogmelding;
-  const r = await ctx.timebooks.findFreeSlots(em, {
+  const r = await ctx.timebooks.findFreeSlots(tx, {
     receiverHerId: ctx.receiverHerId,
     patient: ctx.patient,
     fromDate: d?.fraDato ?? null,
@@ -207,16 +202,16 @@ async function freeSlots(em: EntityManager, ctx: FunctionContext): Promise<Funct
   return { replyCode: r.code, text: defaultText(r.code), events: [], outcome: r.code };
 }
 
-async function planned(em: EntityManager, ctx: FunctionContext): Promise<FunctionResult> {
-  const r = await ctx.timebooks.listPlanned(em, ctx.receiverHerId, ctx.patient);
+async function planned(tx: SqlTx, ctx: FunctionContext): Promise<FunctionResult> {
+  const r = await ctx.timebooks.listPlanned(tx, ctx.receiverHerId, ctx.patient);
   return { replyCode: r.code, text: null, events: r.appointments, outcome: `${r.code} with ${r.appointments.length} appointments` };
 }
 
-async function reserve(em: EntityManager, ctx: FunctionContext): Promise<FunctionResult> {
+async function reserve(tx: SqlTx, ctx: FunctionContext): Promise<FunctionResult> {
   const m = ctx.message;
   const event = m.vevents[0];
   if (!event) return { replyCode: '26', text: defaultText('26'), events: [], outcome: '26 no xCal' };
-  const r = await ctx.timebooks.reserve(em, {
+  const r = await ctx.timebooks.reserve(tx, {
     receiverHerId: ctx.receiverHerId,
     patient: ctx.patient,
     bookedBy: ctx.bookedBy,
@@ -235,10 +230,7 @@ async function reserve(em: EntityManager, ctx: FunctionContext): Promise<Functio
   });
   if (r.code === '05' && r.pending) {
     // Held in a `manual` book: keep what SvarTimeReservasjon needs when staff decide (docs/staff.md).
-    const repo = em.getRepository(CitizenRequestEntity);
-    if ((await repo.findOne({ where: { id: ctx.appointmentId } })) === null) {
-      await repo.insert(requestRow(ctx, ctx.appointmentId, 'hold', 'RT', ctx.appointmentId));
-    }
+    await ctx.timebooks.storeRequest(tx, requestRow(ctx, ctx.appointmentId, 'hold', 'RT', ctx.appointmentId));
     return { replyCode: null, events: [], outcome: 'requested, awaiting staff confirmation' };
   }
   if (r.code === '05' && r.appointment) {
@@ -247,11 +239,11 @@ async function reserve(em: EntityManager, ctx: FunctionContext): Promise<Functio
   return { replyCode: r.code, text: defaultText(r.code), events: [event], outcome: `${r.code}${r.reason ? ` ${r.reason}` : ''}` };
 }
 
-async function cancel(em: EntityManager, ctx: FunctionContext): Promise<FunctionResult> {
+async function cancel(tx: SqlTx, ctx: FunctionContext): Promise<FunctionResult> {
   const m = ctx.message;
   const event = m.vevents[0];
   if (!event) return { replyCode: '09', text: defaultText('09'), events: [], outcome: '09 no xCal' };
-  const r = await ctx.timebooks.cancel(em, {
+  const r = await ctx.timebooks.cancel(tx, {
     receiverHerId: ctx.receiverHerId,
     patient: ctx.patient,
     bookedBy: ctx.bookedBy,
@@ -261,13 +253,7 @@ async function cancel(em: EntityManager, ctx: FunctionContext): Promise<Function
   });
   if (r.code === '08' && r.appointment && r.reason === undefined) {
     // A held request the citizen cancelled before staff decided: it no longer waits for staff.
-    await em
-      .createQueryBuilder()
-      .update(CitizenRequestEntity)
-      .set({ status: 'withdrawn', updatedAt: (ctx.timebooks.now?.() ?? new Date()).toISOString() })
-      .where('id = :id', { id: r.appointment.uid })
-      .andWhere('status = :open', { open: 'open' })
-      .execute();
+    await ctx.timebooks.withdrawRequest(tx, r.appointment.uid);
   }
   const events = r.appointment ? [r.appointment] : [event];
   return { replyCode: r.code, text: defaultText(r.code), events, outcome: `${r.code}${r.reason ? ` ${r.reason}` : ''}` };

@@ -12,8 +12,9 @@ import { buildAppRec } from '../reply/apprec.builder.js';
 import { buildMsgHead, type OutboundDocument } from '../reply/msghead.builder.js';
 import { appendNotat } from '../reply/dialogmelding.builder.js';
 import { appendXcal } from '../reply/xcal.builder.js';
-import { InboxEntity, OutboxEntity } from '../inbox/message.entities.js';
-import { addOutbox, outboxOf, requeueOutbox, type NewOutboxRow } from '../outbox/outbox.store.js';
+import { claimInbox, countDuplicate, findInbox } from '../inbox/inbox.store.js';
+import { addOrRequeueOutbox, addOutboxIfAbsent, addOutboxWithOutcome, requeueOutboxOf, type NewOutboxRow } from '../outbox/outbox.store.js';
+import type { SqlTx } from '../db/sql.js';
 import { ERROR_TABLE, TimebokError, isTimebokError } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { derivedId } from '../shared/ids.js';
@@ -129,9 +130,6 @@ export class Pipeline {
     const key = `${sender.herId}:${message.msgId}`;
     const sync = isSyncRequest(message);
 
-    const earlier = await this.answerDuplicate(delivery, message, sender, contentHash, sync);
-    if (earlier) return earlier;
-
     // Checks whose failure is answered (and remembered, so a duplicate gets the same answer).
     let us = addressFromMsgHead(message.receiver);
     let refusal: { code: string; description: string } | null = null;
@@ -171,54 +169,39 @@ export class Pipeline {
     }
 
     const inboxId = derivedId('inbox', key);
-    try {
-      return await this.processOnce(delivery, message, sender, us, sync, { refusal, patientFacts, receiverCheck, receiverHerId, contentHash, key, inboxId });
-    } catch (err) {
-      // Another copy of this message committed first (several consumers, a redelivery racing the
-      // original): the inbox key refused ours and our transaction was rolled back. Answer as a duplicate.
-      if (!isUniqueViolation(err)) throw err;
-      const earlier = await this.answerDuplicate(delivery, message, sender, contentHash, sync);
-      if (earlier) return earlier;
-      throw err;
-    }
+    return this.processOnce(delivery, message, sender, us, sync, { refusal, patientFacts, receiverCheck, receiverHerId, contentHash, key, inboxId });
   }
 
   /**
-   * Duplicate (DECISIONS 20): the stored answer again, byte for byte; the same MsgId with other content:
-   * E10. Null when the message was not seen before.
+   * Duplicate (docs/decisions.md, "Duplicates"): the stored answer again, byte for byte; the same MsgId
+   * with other content: E10. Runs in the transaction whose inbox claim found the key taken.
    */
   private async answerDuplicate(
+    tx: SqlTx,
     delivery: InboundDelivery,
     message: InboundMessage,
     sender: Counterparty,
     contentHash: string,
     sync: boolean,
-  ): Promise<ProcessOutcome | null> {
-    const { db } = this.deps;
+  ): Promise<ProcessOutcome> {
     const key = `${sender.herId}:${message.msgId}`;
-    const existing = await db.manager.getRepository(InboxEntity).findOne({ where: { senderHerId: sender.herId, msgId: message.msgId } });
-    if (!existing) return null;
+    const existing = await findInbox(tx, sender.herId, message.msgId);
+    if (existing === null) throw new TimebokError('ERR_INTERNAL', 'inbox key taken but no row found');
     if (existing.contentHash === contentHash) {
-      return db.transaction(async (em) => {
-        const rows = await outboxOf(em, existing.id);
-        await requeueOutbox(em, rows.map((r) => r.id));
-        await em.getRepository(InboxEntity).increment({ id: existing.id }, 'duplicateCount', 1);
-        return this.outcome('duplicate', message, `duplicate of an earlier message: ${rows.length} stored message(s) re-sent`, rows.map((r) => r.id));
-      });
+      const ids = await requeueOutboxOf(tx, existing.id);
+      await countDuplicate(tx, existing.id);
+      return this.outcome('duplicate', message, `duplicate of an earlier message: ${ids.length} stored message(s) re-sent`, ids);
     }
     const us = addressFromMsgHead(message.receiver);
     const rows = this.refusal(delivery, message, sender, us, sync, { code: 'E10', description: 'MsgId already used for another message' }, `conflict:${key}:${contentHash}`, null);
-    await db.transaction(async (em) => {
-      const seen = await em.getRepository(OutboxEntity).findOne({ where: { id: rows[0]!.id } });
-      if (seen) await requeueOutbox(em, rows.map((r) => r.id));
-      else await addOutbox(em, rows);
-    });
+    await addOrRequeueOutbox(tx, rows);
     return this.outcome('rejected', message, 'MsgId reused with other content → E10', rows.map((r) => r.id));
   }
 
   /**
-   * The one transaction of a new message: the inbox row first (so that a concurrent copy waits on its
-   * key, then fails, before doing any work), the function, the outgoing rows, the outcome.
+   * The one transaction of a message: the inbox claim first (one INSERT … ON CONFLICT DO NOTHING; a
+   * concurrent copy waits on its key and then finds it taken), then either the duplicate's stored answer
+   * or the function, the outgoing rows and the outcome.
    */
   private async processOnce(
     delivery: InboundDelivery,
@@ -239,8 +222,8 @@ export class Pipeline {
     const { db, clock } = this.deps;
     const { refusal, patientFacts, receiverCheck, receiverHerId, contentHash, key, inboxId } = c;
     const now = clock.now();
-    return db.transaction(async (em) => {
-      await em.getRepository(InboxEntity).insert({
+    return db.run(async (tx) => {
+      const claimed = await claimInbox(tx, {
         id: inboxId,
         senderHerId: sender.herId,
         msgId: message.msgId,
@@ -253,6 +236,7 @@ export class Pipeline {
         receivedAt: now.toISOString(),
         duplicateCount: 0,
       });
+      if (!claimed) return this.answerDuplicate(tx, delivery, message, sender, contentHash, sync);
       let rows: NewOutboxRow[];
       let outcomeText: string;
       let status: ProcessOutcome['status'];
@@ -263,7 +247,7 @@ export class Pipeline {
         status = 'rejected';
       } else {
         const rel = message.pasientrelasjon;
-        const result = await runFunction(em, {
+        const result = await runFunction(tx, {
           message,
           receiverHerId: receiverCheck.party.herId,
           patient: patientFacts,
@@ -276,8 +260,7 @@ export class Pipeline {
         outcomeText = `${message.functionCode ?? '?'} → ${sync ? '' : 'apprec 1, '}${result.replyCode ? `reply ${result.outcome}` : result.outcome}`;
         status = result.replyCode ? 'answered' : sync ? 'answered' : 'pending';
       }
-      await em.getRepository(InboxEntity).update({ id: inboxId }, { outcome: outcomeText.slice(0, 200) });
-      await addOutbox(em, rows);
+      await addOutboxWithOutcome(tx, { id: inboxId, outcome: outcomeText }, rows);
       return this.outcome(status, message, outcomeText, rows.map((r) => r.id));
     });
   }
@@ -449,10 +432,7 @@ export class Pipeline {
       createdAt: now.toISOString(),
       seq: 0,
     };
-    await db.transaction(async (em) => {
-      const seen = await em.getRepository(OutboxEntity).findOne({ where: { id } });
-      if (!seen) await addOutbox(em, [row]);
-    });
+    await db.run((tx) => addOutboxIfAbsent(tx, [row]));
     return { status: 'reported', summary: `${condition} → ${row.queue}`, outboxIds: [id] };
   }
 
@@ -471,14 +451,8 @@ export class Pipeline {
     if (rec.status !== '1') {
       logger.warn({ originalMsgId: rec.originalMsgId, status: rec.status, errors: rec.errors, fromHerId: senderHerId }, 'negative AppRec received');
     }
-    return db.transaction(async (em) => {
-      const repo = em.getRepository(InboxEntity);
-      const seen = await repo.findOne({ where: { id: inboxId } });
-      if (seen) {
-        await repo.update({ id: inboxId }, { duplicateCount: seen.duplicateCount + 1 });
-        return { status: 'duplicate' as const, summary: `duplicate ${outcome}`, msgId: rec.id ?? undefined, process: 'APPREC', outboxIds: [] };
-      }
-      await repo.insert({
+    return db.run(async (tx) => {
+      const claimed = await claimInbox(tx, {
         id: inboxId,
         senderHerId,
         msgId: rec.id as string,
@@ -491,6 +465,10 @@ export class Pipeline {
         receivedAt: clock.now().toISOString(),
         duplicateCount: 0,
       });
+      if (!claimed) {
+        await countDuplicate(tx, inboxId);
+        return { status: 'duplicate' as const, summary: `duplicate ${outcome}`, msgId: rec.id ?? undefined, process: 'APPREC', outboxIds: [] };
+      }
       return { status: 'recorded' as const, summary: outcome, msgId: rec.id as string, process: 'APPREC', outboxIds: [] };
     });
   }
@@ -525,13 +503,6 @@ function senderFromDetail(err: TimebokError): number | null {
 export function herIdOfQueue(queue: string): number | null {
   const m = /^(\d+)_/.exec(queue);
   return m ? Number(m[1]) : null;
-}
-
-/** A unique/primary-key violation from PostgreSQL (23505) or SQLite (SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY). */
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  const code = e?.driverError?.code ?? e?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 /**

@@ -500,7 +500,7 @@ export class StaffService {
     const result = await this.deps.db.transaction(async (em) => {
       const { result, rows } = await work(em);
       for (const row of rows) this.checkSchema(row);
-      await addOutbox(em, rows);
+      await addOutbox(this.deps.db.sqlOf(em), rows);
       return result;
     });
     this.deps.logger?.info(

@@ -1,20 +1,28 @@
-import { In, type EntityManager } from 'typeorm';
-import { lockKey } from './locks.js';
+import type { EntityManager } from 'typeorm';
+import { sqlOf } from '../db/database.js';
 import {
-  AppointmentEntity,
-  SlotEntity,
-  TimebookEntity,
-  type AppointmentRow,
-  type PractitionerRef,
-  type SlotRow,
-  type TimebookRow,
-} from './timebook.entities.js';
+  ACTIVE_STATUSES,
+  bookById,
+  claimSlot as claimPlace,
+  findAppointmentById,
+  findSlotById,
+  holdsOnSlot,
+  insertAppointment,
+  lockKey,
+  lockPatient,
+  releaseSlot as releasePlace,
+  setAppointmentSlot,
+  setAppointmentStatus,
+} from './booking.core.js';
+import { AppointmentEntity, TimebookEntity, type AppointmentRow, type PractitionerRef, type SlotRow, type TimebookRow } from './timebook.entities.js';
 import { ensureSlotsForHorizon } from './timebook.import.js';
 import type { AppointmentStatus, PatientContact } from './types.js';
 
+export { ACTIVE_STATUSES } from './booking.core.js';
+
 /**
  * Appointment changes made by staff (docs/staff.md), in the caller's transaction. Capacity is claimed
- * exactly as ReserverAvtale does it: one conditional update (`booked < capacity`, not blocked) that must
+ * through the same booking core as ReserverAvtale (booking.core.ts): one conditional update (`booked < capacity`, not blocked) that must
  * affect one row; status changes are conditional on the status and revision read before, so two staff
  * commands on one appointment cannot both win. Staff may book what citizens may not (no notice,
  * horizon, eligibility, urgent or per-citizen rules), but never a full, blocked, started or retired slot.
@@ -31,8 +39,6 @@ export class AppointmentRefusal extends Error {
   }
 }
 
-export const ACTIVE_STATUSES: readonly AppointmentStatus[] = ['requested', 'booked'];
-
 export interface SlotAndBook {
   slot: SlotRow;
   book: TimebookRow;
@@ -43,18 +49,18 @@ export interface SlotAndBook {
  * `<book>@` prefix of a generated id), the book's slots are rolled forward first. Null when unknown.
  */
 export async function findSlot(em: EntityManager, slotId: string, now: Date, bookId?: string): Promise<SlotAndBook | null> {
-  const slots = em.getRepository(SlotEntity);
-  let slot = await slots.findOne({ where: { id: slotId } });
+  const tx = sqlOf(em);
+  let slot = await findSlotById(tx, slotId);
   if (slot === null) {
     const candidate = bookId ?? (slotId.includes('@') ? slotId.slice(0, slotId.indexOf('@')) : undefined);
-    const book = candidate === undefined ? null : await em.getRepository(TimebookEntity).findOne({ where: { id: candidate } });
+    const book = candidate === undefined ? null : await bookById(tx, candidate);
     if (book !== null && !book.retired) {
       await ensureSlotsForHorizon(em, book, now);
-      slot = await slots.findOne({ where: { id: slotId } });
+      slot = await findSlotById(tx, slotId);
     }
   }
   if (slot === null) return null;
-  const book = await em.getRepository(TimebookEntity).findOne({ where: { id: slot.timebookId } });
+  const book = await bookById(tx, slot.timebookId);
   return book === null ? null : { slot, book };
 }
 
@@ -62,9 +68,17 @@ export async function findAppointment(
   em: EntityManager,
   id: string,
 ): Promise<{ appointment: AppointmentRow; book: TimebookRow } | null> {
-  const appointment = await em.getRepository(AppointmentEntity).findOne({ where: { id } });
+  if (!em.queryRunner?.isTransactionActive) {
+    // Outside a transaction (staff listings): TypeORM reads.
+    const appointment = await em.getRepository(AppointmentEntity).findOne({ where: { id } });
+    if (appointment === null) return null;
+    const book = await em.getRepository(TimebookEntity).findOne({ where: { id: appointment.timebookId } });
+    return book === null ? null : { appointment, book };
+  }
+  const tx = sqlOf(em);
+  const appointment = await findAppointmentById(tx, id);
   if (appointment === null) return null;
-  const book = await em.getRepository(TimebookEntity).findOne({ where: { id: appointment.timebookId } });
+  const book = await bookById(tx, appointment.timebookId);
   if (book === null) return null;
   return { appointment, book };
 }
@@ -80,28 +94,14 @@ export function checkStaffSlot(target: SlotAndBook | null, now: Date, slotId: st
   return target;
 }
 
-/** Claims one place on the slot; false when it is full or blocked (the race-free check). */
+/** Claims one place on the slot; false when it is full or blocked (the booking core's claim). */
 export async function claimSlot(em: EntityManager, slotId: string): Promise<boolean> {
-  const claimed = await em
-    .createQueryBuilder()
-    .update(SlotEntity)
-    .set({ booked: () => 'booked + 1' })
-    .where('id = :id', { id: slotId })
-    .andWhere('booked < capacity')
-    .andWhere('blocked = :blocked', { blocked: false })
-    .execute();
-  return claimed.affected === 1;
+  return (await claimPlace(sqlOf(em), slotId)) !== null;
 }
 
 /** Gives one place back (an active appointment left the slot). */
 export async function releaseSlot(em: EntityManager, slotId: string): Promise<void> {
-  await em
-    .createQueryBuilder()
-    .update(SlotEntity)
-    .set({ booked: () => 'booked - 1' })
-    .where('id = :id', { id: slotId })
-    .andWhere('booked > 0')
-    .execute();
+  await releasePlace(sqlOf(em), slotId);
 }
 
 export interface StaffBooking {
@@ -131,19 +131,19 @@ export async function bookSlot(
   now: Date,
   booking: StaffBooking,
 ): Promise<{ appointment: AppointmentRow; book: TimebookRow; created: boolean }> {
-  await lockKey(em, `appointment:${booking.appointmentId}`);
+  const tx = sqlOf(em);
+  await lockKey(tx, `appointment:${booking.appointmentId}`);
   const existing = await findAppointment(em, booking.appointmentId);
   if (existing !== null) return { ...existing, created: false };
   const target = checkStaffSlot(await findSlot(em, booking.slotId, now, booking.bookId), now, booking.slotId);
   if (booking.bookId !== undefined && target.book.id !== booking.bookId) {
     throw new AppointmentRefusal('slot-not-in-book', `slot ${booking.slotId} is not in timebook ${booking.bookId}`);
   }
-  await lockKey(em, `timebook:${target.book.id}:${booking.patientId}`);
-  const holds = await em.getRepository(AppointmentEntity).count({
-    where: { slotId: target.slot.id, patientId: booking.patientId, status: In([...ACTIVE_STATUSES]) },
-  });
-  if (holds > 0) throw new AppointmentRefusal('already-holds-slot', `the patient already has an appointment on slot ${target.slot.id}`);
-  if (!(await claimSlot(em, target.slot.id))) throw new AppointmentRefusal('slot-full', `slot ${target.slot.id} is full`);
+  await lockPatient(tx, target.book.herId, booking.patientId);
+  if ((await holdsOnSlot(tx, target.slot.id, booking.patientId)) > 0) {
+    throw new AppointmentRefusal('already-holds-slot', `the patient already has an appointment on slot ${target.slot.id}`);
+  }
+  if ((await claimPlace(tx, target.slot.id)) === null) throw new AppointmentRefusal('slot-full', `slot ${target.slot.id} is full`);
   const at = now.toISOString();
   const appointment: AppointmentRow = {
     id: booking.appointmentId,
@@ -173,7 +173,7 @@ export async function bookSlot(
     practitioner: booking.practitioner ?? null,
     revision: 0,
   };
-  await em.getRepository(AppointmentEntity).insert(appointment);
+  await insertAppointment(tx, appointment);
   return { appointment, book: target.book, created: true };
 }
 
@@ -193,18 +193,25 @@ export async function changeStatus(
   const at = now.toISOString();
   const set: Partial<AppointmentRow> = { status: to, updatedAt: at, revision: appointment.revision + 1, ...extra };
   if (to === 'cancelled') set.cancelledAt = at;
-  const changed = await em
-    .createQueryBuilder()
-    .update(AppointmentEntity)
-    .set(set)
-    .where('id = :id', { id: appointment.id })
-    .andWhere('status IN (:...from)', { from: [...from] })
-    .andWhere('revision = :revision', { revision: appointment.revision })
-    .execute();
-  if (changed.affected !== 1) return null;
+  const tx = sqlOf(em);
+  const changed = await setAppointmentStatus(
+    tx,
+    appointment.id,
+    from,
+    {
+      status: to,
+      updatedAt: at,
+      revision: appointment.revision + 1,
+      ...(set.cancelledAt !== undefined ? { cancelledAt: set.cancelledAt } : {}),
+      ...(extra.cancelMsgId !== undefined ? { cancelMsgId: extra.cancelMsgId } : {}),
+      ...(extra.practitioner !== undefined ? { practitioner: extra.practitioner } : {}),
+    },
+    appointment.revision,
+  );
+  if (!changed) return null;
   const wasActive = ACTIVE_STATUSES.includes(appointment.status);
   const isActive = ACTIVE_STATUSES.includes(to);
-  if (wasActive && !isActive) await releaseSlot(em, appointment.slotId);
+  if (wasActive && !isActive) await releasePlace(tx, appointment.slotId);
   return { ...appointment, ...set } as AppointmentRow;
 }
 
@@ -221,12 +228,12 @@ export async function moveAppointment(
   extra: Partial<Pick<AppointmentRow, 'practitioner'>> = {},
 ): Promise<{ appointment: AppointmentRow; book: TimebookRow } | null> {
   if (appointment.slotId === slotId) throw new AppointmentRefusal('same-slot', `the appointment is already on slot ${slotId}`);
+  const tx = sqlOf(em);
   const target = checkStaffSlot(await findSlot(em, slotId, now), now, slotId);
-  const holds = await em.getRepository(AppointmentEntity).count({
-    where: { slotId: target.slot.id, patientId: appointment.patientId, status: In([...ACTIVE_STATUSES]) },
-  });
-  if (holds > 0) throw new AppointmentRefusal('already-holds-slot', `the patient already has an appointment on slot ${slotId}`);
-  if (!(await claimSlot(em, target.slot.id))) throw new AppointmentRefusal('slot-full', `slot ${slotId} is full`);
+  if ((await holdsOnSlot(tx, target.slot.id, appointment.patientId)) > 0) {
+    throw new AppointmentRefusal('already-holds-slot', `the patient already has an appointment on slot ${slotId}`);
+  }
+  if ((await claimPlace(tx, target.slot.id)) === null) throw new AppointmentRefusal('slot-full', `slot ${slotId} is full`);
   const at = now.toISOString();
   const set: Partial<AppointmentRow> = {
     slotId: target.slot.id,
@@ -240,18 +247,11 @@ export async function moveAppointment(
     revision: appointment.revision + 1,
     ...extra,
   };
-  const changed = await em
-    .createQueryBuilder()
-    .update(AppointmentEntity)
-    .set(set)
-    .where('id = :id', { id: appointment.id })
-    .andWhere('status = :status', { status: appointment.status })
-    .andWhere('revision = :revision', { revision: appointment.revision })
-    .execute();
-  if (changed.affected !== 1) {
+  const changed = await setAppointmentSlot(tx, appointment, target.slot, at, extra.practitioner);
+  if (!changed) {
     // Lost the race: the caller's transaction rolls back, which also returns the claimed place.
     return null;
   }
-  await releaseSlot(em, appointment.slotId);
+  await releasePlace(tx, appointment.slotId);
   return { appointment: { ...appointment, ...set } as AppointmentRow, book: target.book };
 }

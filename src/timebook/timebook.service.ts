@@ -1,18 +1,24 @@
-import { In, type EntityManager } from 'typeorm';
+import { managerOf } from '../db/database.js';
+import { placeholders, type SqlTx } from '../db/sql.js';
 import type { Clock } from '../shared/clock.js';
+import {
+  activeAppointments,
+  appointmentsByRefs,
+  claimSlot,
+  findAppointmentById,
+  findSlotById,
+  insertAppointment,
+  patientLockKey,
+  plannedAppointments,
+  releaseSlot,
+  setAppointmentStatus,
+} from './booking.core.js';
 import { checkEligibility, needsListFacts, type EligibilityContext } from './eligibility.js';
 import { addDays, isCalendarDate, localDateOf, startOfLocalDay, utcToLocal } from './local-time.js';
-import {
-  AppointmentEntity,
-  ListPatientEntity,
-  SlotEntity,
-  TimebookEntity,
-  type AppointmentRow,
-  type SlotRow,
-  type TimebookRow,
-} from './timebook.entities.js';
+import { CitizenRequestEntity, type CitizenRequestRow } from './request.entities.js';
+import type { AppointmentRow, SlotRow, TimebookRow } from './timebook.entities.js';
+import { TimebookCatalog } from './timebook.catalog.js';
 import { ensureSlotsForHorizon } from './timebook.import.js';
-import { lockKey } from './locks.js';
 import type {
   CalendarEntry,
   CancelCommand,
@@ -30,39 +36,46 @@ import type {
 export interface TimebookServiceOptions {
   /**
    * HER-ids of the practitioners whose parent is the level-1 office of the book's HER-id (for
-   * `officeList`, DECISIONS 25). The registry owns that knowledge. Default: every practitioner named in
-   * `listPatients`. The function gets the **book's** HER-id (a service or practitioner) and must resolve
-   * its level-1 office itself; it may return HER-ids or parties (`{ herId }`).
+   * `officeList`, docs/decisions.md "Eligibility"). The registry owns that knowledge. Default: every
+   * practitioner named in `listPatients`. The function gets the **book's** HER-id (a service or
+   * practitioner) and must resolve its level-1 office itself; it may return HER-ids or parties.
    */
   practitionersOfOffice?: (bookHerId: number) => PractitionerList | Promise<PractitionerList>;
-  /** Most VEVENTs in one free-slots reply (DECISIONS 9). Default 500. */
+  /** Most VEVENTs in one free-slots reply (docs/decisions.md, "Free slots"). Default 500. */
   maxSlots?: number;
   /** Longest prerequisites text (`TekstNotatInnhold` ≤ 1000 characters). Default 1000. */
   maxPrerequisitesChars?: number;
+  /** The definitions cache to use (default: one per service). */
+  catalog?: TimebookCatalog;
 }
 
 type PractitionerList = readonly (number | { herId: number })[];
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-const ACTIVE = ['requested', 'booked'] as const;
 
 type Refusal = { code: '06' | '26' | '30'; reason: string };
 
 /**
- * The timebook rules (DECISIONS 21-31) behind HentLedigeTimer, ReserverAvtale, AvbestillAvtale and
- * HentPlanlagteTimer. Every method runs in the caller's transaction (`em`), so that the inbox and outbox
- * rows of the message commit together with the booking. Business outcomes are returned as reply codes;
- * only broken invariants throw.
+ * The timebook rules (docs/decisions.md, "Timebook rules") behind HentLedigeTimer, ReserverAvtale,
+ * AvbestillAvtale and HentPlanlagteTimer. Every method runs in the caller's transaction, so that the
+ * inbox and outbox rows of the message commit together with the booking. Business outcomes are
+ * returned as reply codes; only broken invariants throw.
  *
- * Capacity is claimed with one conditional update (`booked < capacity`) whose affected-row count must
- * be 1: correct under concurrent transactions on PostgreSQL (row lock + re-check under READ COMMITTED)
- * and on SQLite (writes serialised by `Database.transaction`).
+ * The definitions come from a cache checked once per transaction ({@link TimebookCatalog}); slots and
+ * appointments are read and written live through the booking core (booking.core.ts).
+ *
+ * A reservation first tries the hot path: one conditional update claims the named slot with every
+ * database-side condition (capacity, not blocked, the patient not already on it, the per-book limit),
+ * then the rules that need only the cached book are checked in memory and the appointment is inserted.
+ * When the claim fails or a rule refuses, the place is given back and the request is worked out again
+ * step by step, in the order of the rules, to answer with the right code and reason.
  */
 export class TimebookService implements TimebookOperations {
   private readonly practitionersOfOffice: TimebookServiceOptions['practitionersOfOffice'];
   private readonly maxSlots: number;
   private readonly maxPrerequisitesChars: number;
+  readonly catalog: TimebookCatalog;
 
   constructor(
     private readonly clock: Clock,
@@ -71,6 +84,7 @@ export class TimebookService implements TimebookOperations {
     this.practitionersOfOffice = options.practitionersOfOffice;
     this.maxSlots = options.maxSlots ?? 500;
     this.maxPrerequisitesChars = options.maxPrerequisitesChars ?? 1000;
+    this.catalog = options.catalog ?? new TimebookCatalog();
   }
 
   now(): Date {
@@ -78,19 +92,21 @@ export class TimebookService implements TimebookOperations {
   }
 
   /**
-   * Free slots of the published books at the receiver that the patient may use (DECISIONS 23, 26).
-   * `04` when there is no published book or no free slot; `30` only when the patient may use none.
+   * Free slots of the published books at the receiver that the patient may use (docs/decisions.md,
+   * "Free slots"). `04` when there is no published book or no free slot; `30` only when the patient may
+   * use none.
    */
-  async findFreeSlots(em: EntityManager, query: FreeSlotsQuery): Promise<FreeSlotsResult> {
+  async findFreeSlots(tx: SqlTx, query: FreeSlotsQuery): Promise<FreeSlotsResult> {
     const now = this.clock.now().getTime();
-    const books = (await this.booksAt(em, query.receiverHerId)).filter(isOffered);
+    await this.catalog.check(tx);
+    const books = (await this.catalog.booksAt(tx, query.receiverHerId)).filter(isOffered);
     if (books.length === 0) return { code: '04', slots: [], prerequisites: null };
-    const eligible = await this.eligibleBooks(em, books, query.patient, now);
+    const eligible = await this.eligibleBooks(tx, books, query.patient, now);
     if (eligible.length === 0) return { code: '30', slots: [], prerequisites: null };
 
     const found: { slot: SlotRow; book: TimebookRow }[] = [];
     for (const book of eligible) {
-      await this.roll(em, book, now);
+      await this.roll(tx, book, now);
       const zone = book.timeZone;
       let lo = now + book.minNoticeMinutes * MINUTE;
       const hi = now + book.horizonDays * DAY;
@@ -100,17 +116,16 @@ export class TimebookService implements TimebookOperations {
       if (fromDate !== null) lo = Math.max(lo, startOfLocalDay(fromDate, zone));
       if (toDate !== null) toExclusive = startOfLocalDay(addDays(toDate, 1), zone);
       if (lo > hi || lo >= toExclusive) continue;
-      const qb = em
-        .getRepository(SlotEntity)
-        .createQueryBuilder('s')
-        .where('s.timebookId = :book', { book: book.id })
-        .andWhere('s.startUtc >= :lo', { lo: iso(lo) })
-        .andWhere('s.startUtc <= :hi', { hi: iso(hi) })
-        .andWhere('s.blocked = :blocked', { blocked: false })
-        .andWhere('s.booked < s.capacity');
-      if (Number.isFinite(toExclusive)) qb.andWhere('s.startUtc < :toEx', { toEx: iso(toExclusive) });
-      if (!book.urgentBookableDigitally) qb.andWhere('s.type <> :urgent', { urgent: 'Hastetime' });
-      const slots = await qb.orderBy('s.startUtc', 'ASC').addOrderBy('s.id', 'ASC').take(this.maxSlots).getMany();
+      const where = ['"timebookId" = ?', '"startUtc" >= ?', '"startUtc" <= ?', 'blocked = ?', 'booked < capacity'];
+      const params: unknown[] = [book.id, iso(lo), iso(hi), false];
+      if (Number.isFinite(toExclusive)) (where.push('"startUtc" < ?'), params.push(iso(toExclusive)));
+      if (!book.urgentBookableDigitally) (where.push('type <> ?'), params.push('Hastetime'));
+      params.push(this.maxSlots);
+      const slots = await tx.query<SlotRow>(
+        `SELECT id, "timebookId", "startUtc", "endUtc", "localStart", "localEnd", type FROM slot WHERE ${where.join(' AND ')}
+         ORDER BY "startUtc", id LIMIT ?`,
+        params,
+      );
       for (const slot of slots) found.push({ slot, book });
     }
     if (found.length === 0) return { code: '04', slots: [], prerequisites: null };
@@ -126,100 +141,80 @@ export class TimebookService implements TimebookOperations {
   }
 
   /**
-   * Books the slot named by `uid` (else `related-to`) among the receiver's books (DECISIONS 27, 28).
-   * `auto` books answer 05 at once; `manual` books hold the slot as `requested` and return
-   * `{ code: '05', pending: true }`: the answer goes out when staff decide.
+   * Books the slot named by `uid` (else `related-to`) among the receiver's books (docs/decisions.md,
+   * "Reservation"). `auto` books answer 05 at once; `manual` books hold the slot as `requested` and
+   * return `{ code: '05', pending: true }`: the answer goes out when staff decide.
    */
-  async reserve(em: EntityManager, command: ReserveCommand): Promise<ReserveResult> {
+  async reserve(tx: SqlTx, command: ReserveCommand): Promise<ReserveResult> {
     const now = this.clock.now().getTime();
-    const books = await this.booksAt(em, command.receiverHerId);
-    const repo = em.getRepository(AppointmentEntity);
-    // Copies of one request racing in separate transactions never both get here: the pipeline writes the
-    // inbox row first, so the second copy waits on its key and is answered as a duplicate. A stored
-    // appointment with this id (a re-run) is answered from what it holds.
-    const previous = await repo.findOne({ where: { id: command.appointmentId } });
+    // One statement: the definitions' generation and (PostgreSQL) this patient's lock at the receiver,
+    // so that two requests of one patient cannot both pass the per-book limit.
+    await this.catalog.check(tx, patientLockKey(command.receiverHerId, command.patient.id));
+    const books = await this.catalog.booksAt(tx, command.receiverHerId);
+    for (const book of books) await this.roll(tx, book, now);
+
+    const first = [command.slot.uid, command.slot.relatedTo].map((r) => r?.trim()).find(isNonEmpty);
+    if (first !== undefined && books.length > 0) {
+      const limits = new Map(books.filter((b) => b.maxActivePerPatient !== null).map((b) => [b.id, b.maxActivePerPatient as number] as const));
+      const slot = await claimSlot(tx, first, {
+        bookIds: books.map((b) => b.id),
+        patientId: command.patient.id,
+        limits: { since: iso(now), perBook: limits },
+      });
+      if (slot !== null) {
+        const book = books.find((b) => b.id === slot.timebookId)!;
+        const refusal = (await this.bookRefusal(tx, book, command.patient, now)) ?? slotRefusal(slot, book, command.slot, now);
+        if (refusal === null) {
+          const appointment = newAppointment(command, slot, book, iso(now));
+          if (await insertAppointment(tx, appointment)) return reservationResult(appointment, book);
+        }
+        // Not this way after all: give the place back and work the answer out below.
+        await releaseSlot(tx, slot.id);
+      }
+    }
+    return this.reserveStepByStep(tx, books, command, now);
+  }
+
+  /** The rules one after the other, each with its own reason (the hot path failed or refused). */
+  private async reserveStepByStep(tx: SqlTx, books: TimebookRow[], command: ReserveCommand, now: number): Promise<ReserveResult> {
+    // A stored appointment with this id (a re-run) is answered from what it holds.
+    const previous = await findAppointmentById(tx, command.appointmentId);
     if (previous !== null) return replayReservation(previous, books, command);
 
-    for (const book of books) await this.roll(em, book, now);
-    const slot = await this.findSlot(em, books, command.slot);
+    const slot = await this.findSlot(tx, books, command.slot);
     if (slot === null) return { code: '06', reason: 'slot-unknown' };
     const book = books.find((b) => b.id === slot.timebookId)!;
 
-    const refusal =
-      (await this.bookRefusal(em, book, command.patient, now)) ?? slotRefusal(slot, book, command.slot, now);
+    const refusal = (await this.bookRefusal(tx, book, command.patient, now)) ?? slotRefusal(slot, book, command.slot, now);
     if (refusal !== null) return refusal;
 
-    await this.lockPatientInBook(em, book.id, command.patient.id);
-    const active = await repo.find({
-      where: { timebookId: book.id, patientId: command.patient.id, status: In([...ACTIVE]) },
-    });
+    // The patient's lock was taken with the generation check (reserve).
+    const active = await activeAppointments(tx, book.id, command.patient.id);
     if (active.some((a) => a.slotId === slot.id)) return { code: '26', reason: 'already-holds-slot' };
     const upcoming = active.filter((a) => a.startUtc >= iso(now));
     if (book.maxActivePerPatient !== null && upcoming.length >= book.maxActivePerPatient) {
       return { code: '26', reason: 'patient-limit' };
     }
 
-    const claimed = await em
-      .createQueryBuilder()
-      .update(SlotEntity)
-      .set({ booked: () => 'booked + 1' })
-      .where('id = :id', { id: slot.id })
-      .andWhere('booked < capacity')
-      .andWhere('blocked = :blocked', { blocked: false })
-      .execute();
-    if (claimed.affected !== 1) return { code: '06', reason: 'slot-full' };
-
-    const status = book.confirmation === 'auto' ? 'booked' : 'requested';
-    const at = iso(now);
-    const appointment: AppointmentRow = {
-      id: command.appointmentId,
-      slotId: slot.id,
-      timebookId: book.id,
-      patientId: command.patient.id,
-      representativeId: command.bookedBy.representativeId,
-      relation: command.bookedBy.relation,
-      status,
-      type: slot.type,
-      startUtc: slot.startUtc,
-      endUtc: slot.endUtc,
-      localStart: slot.localStart,
-      localEnd: slot.localEnd,
-      emneSporsmal: command.emneSporsmal ?? null,
-      sporsmal: command.sporsmal ?? null,
-      attachments: command.attachments && command.attachments.length > 0 ? command.attachments : null,
-      sourceMsgId: command.sourceMsgId,
-      cancelMsgId: null,
-      createdAt: at,
-      updatedAt: at,
-      cancelledAt: null,
-      originHerId: command.originHerId ?? null,
-      patientIdType: command.patientContact?.idType ?? null,
-      patientFamilyName: command.patientContact?.familyName ?? null,
-      patientGivenName: command.patientContact?.givenName ?? null,
-      practitioner: null,
-      revision: 0,
-    };
-    await repo.insert(appointment);
+    const claimed = await claimSlot(tx, slot.id);
+    if (claimed === null) return { code: '06', reason: 'slot-full' };
+    const appointment = newAppointment(command, claimed, book, iso(now));
+    await insertAppointment(tx, appointment);
     return reservationResult(appointment, book);
   }
 
   /**
-   * Cancels the patient's own appointment (DECISIONS 30, protocol §13.1): `uid`/`related-to` are matched
-   * against appointment ids and slot ids. 09 when not found, not theirs, not cancellable or inside the
-   * cut-off; 08 again when already cancelled. Frees the slot's capacity in the same transaction.
+   * Cancels the patient's own appointment (docs/decisions.md, "Cancellation"): `uid`/`related-to` are
+   * matched against appointment ids and slot ids. 09 when not found, not theirs, not cancellable or
+   * inside the cut-off; 08 again when already cancelled. Frees the slot's place in the same transaction.
    */
-  async cancel(em: EntityManager, command: CancelCommand): Promise<CancelResult> {
+  async cancel(tx: SqlTx, command: CancelCommand): Promise<CancelResult> {
     const now = this.clock.now().getTime();
-    const books = await this.booksAt(em, command.receiverHerId);
+    await this.catalog.check(tx);
+    const books = await this.catalog.booksAt(tx, command.receiverHerId);
     const refs = [...new Set([command.slot.uid, command.slot.relatedTo].map((r) => r?.trim()).filter(isNonEmpty))];
     if (books.length === 0 || refs.length === 0) return { code: '09', reason: 'not-found' };
-    const bookIds = books.map((b) => b.id);
-    const repo = em.getRepository(AppointmentEntity);
-    const candidates = await repo
-      .createQueryBuilder('a')
-      .where('a.timebookId IN (:...bookIds)', { bookIds })
-      .andWhere('(a.id IN (:...refs) OR a.slotId IN (:...refs))', { refs })
-      .getMany();
+    const candidates = await appointmentsByRefs(tx, books.map((b) => b.id), refs);
     const own = candidates.filter((a) => a.patientId === command.patient.id);
     if (own.length === 0) return { code: '09', reason: candidates.length > 0 ? 'not-theirs' : 'not-found' };
     const appointment = pickAppointment(own, refs);
@@ -236,52 +231,37 @@ export class TimebookService implements TimebookOperations {
     }
 
     const at = iso(now);
-    const changed = await em
-      .createQueryBuilder()
-      .update(AppointmentEntity)
-      .set({ status: 'cancelled', cancelMsgId: command.sourceMsgId, cancelledAt: at, updatedAt: at })
-      .where('id = :id', { id: appointment.id })
-      .andWhere('status IN (:...active)', { active: [...ACTIVE] })
-      .execute();
-    if (changed.affected !== 1) {
+    const changed = await setAppointmentStatus(tx, appointment.id, ['requested', 'booked'], {
+      status: 'cancelled',
+      cancelMsgId: command.sourceMsgId,
+      cancelledAt: at,
+      updatedAt: at,
+    });
+    if (!changed) {
       // Cancelled by a concurrent transaction between the read and the update.
-      const fresh = await repo.findOneOrFail({ where: { id: appointment.id } });
+      const fresh = (await findAppointmentById(tx, appointment.id))!;
       if (fresh.status === 'cancelled') {
         return { code: '08', reason: 'already-cancelled', appointment: appointmentEntry(fresh, book, 'CANCELLED') };
       }
       return { code: '09', reason: 'not-cancellable' };
     }
-    await em
-      .createQueryBuilder()
-      .update(SlotEntity)
-      .set({ booked: () => 'booked - 1' })
-      .where('id = :id', { id: appointment.slotId })
-      .andWhere('booked > 0')
-      .execute();
+    await releaseSlot(tx, appointment.slotId);
     const cancelled = { ...appointment, status: 'cancelled' as const, cancelMsgId: command.sourceMsgId, cancelledAt: at };
     return { code: '08', appointment: appointmentEntry(cancelled, book, 'CANCELLED') };
   }
 
   /**
    * The patient's requested (TENTATIVE) and booked (CONFIRMED) appointments in the receiver's books from
-   * 00:00 local today (DECISIONS 31): `01` with them, or `02`.
+   * 00:00 local today (docs/decisions.md, "Planned appointments"): `01` with them, or `02`.
    */
-  async listPlanned(em: EntityManager, receiverHerId: number, patient: PatientFacts): Promise<PlannedResult> {
+  async listPlanned(tx: SqlTx, receiverHerId: number, patient: PatientFacts): Promise<PlannedResult> {
     const now = this.clock.now().getTime();
-    const books = await this.booksAt(em, receiverHerId);
+    await this.catalog.check(tx);
+    const books = await this.catalog.booksAt(tx, receiverHerId);
     if (books.length === 0) return { code: '02', appointments: [] };
     const since = new Map(books.map((b) => [b.id, iso(startOfLocalDay(localDateOf(now, b.timeZone), b.timeZone))]));
     const earliest = [...since.values()].sort()[0]!;
-    const rows = await em
-      .getRepository(AppointmentEntity)
-      .createQueryBuilder('a')
-      .where('a.timebookId IN (:...ids)', { ids: books.map((b) => b.id) })
-      .andWhere('a.patientId = :patient', { patient: patient.id })
-      .andWhere('a.status IN (:...active)', { active: [...ACTIVE] })
-      .andWhere('a.startUtc >= :earliest', { earliest })
-      .orderBy('a.startUtc', 'ASC')
-      .addOrderBy('a.id', 'ASC')
-      .getMany();
+    const rows = await plannedAppointments(tx, books.map((b) => b.id), patient.id, earliest);
     const entries = rows
       .filter((a) => a.startUtc >= since.get(a.timebookId)!)
       .map((a) =>
@@ -290,23 +270,32 @@ export class TimebookService implements TimebookOperations {
     return entries.length > 0 ? { code: '01', appointments: entries } : { code: '02', appointments: [] };
   }
 
+  /**
+   * Stores a wish or a held reservation for staff, unless a row with its id exists (a copy of the same
+   * message that got this far). Cold path: TypeORM in the same transaction.
+   */
+  async storeRequest(tx: SqlTx, row: CitizenRequestRow): Promise<void> {
+    await tx.query(tx.dialect === 'postgres' ? 'SELECT pg_advisory_xact_lock(hashtext(?))' : 'SELECT ?', [`request:${row.id}`]);
+    const repo = managerOf(tx).getRepository(CitizenRequestEntity);
+    if ((await repo.findOne({ where: { id: row.id } })) === null) await repo.insert(row);
+  }
+
+  async withdrawRequest(tx: SqlTx, id: string): Promise<void> {
+    await tx.query("UPDATE citizen_request SET status = 'withdrawn', \"updatedAt\" = ? WHERE id = ? AND status = 'open'", [iso(this.clock.now().getTime()), id]);
+  }
+
   // -------------------------------------------------------------------------------------------------
 
-  private async booksAt(em: EntityManager, herId: number): Promise<TimebookRow[]> {
-    return em.getRepository(TimebookEntity).find({ where: { herId }, order: { id: 'ASC' } });
+  /** Rolls a book's slots forward when its horizon moved past them (rare; TypeORM, cold path). */
+  private async roll(tx: SqlTx, book: TimebookRow, now: number): Promise<void> {
+    if (book.retired) return;
+    if (book.slotsUntil !== null && Date.parse(book.slotsUntil) >= now + book.horizonDays * DAY) return;
+    // A copy: the cached row changes only when the write commits (the generation moves then).
+    await ensureSlotsForHorizon(managerOf(tx), { ...book }, new Date(now));
   }
 
-  private async roll(em: EntityManager, book: TimebookRow, now: number): Promise<void> {
-    await ensureSlotsForHorizon(em, book, new Date(now));
-  }
-
-  private async eligibleBooks(
-    em: EntityManager,
-    books: TimebookRow[],
-    patient: PatientFacts,
-    now: number,
-  ): Promise<TimebookRow[]> {
-    const contextOf = await this.eligibilityContexts(em, books, patient, now);
+  private async eligibleBooks(tx: SqlTx, books: TimebookRow[], patient: PatientFacts, now: number): Promise<TimebookRow[]> {
+    const contextOf = await this.eligibilityContexts(tx, books, patient, now);
     const eligible: TimebookRow[] = [];
     for (const book of books) {
       if (checkEligibility(book.eligibility, patient, await contextOf(book)).eligible) eligible.push(book);
@@ -316,7 +305,7 @@ export class TimebookService implements TimebookOperations {
 
   /** Gathers list-patient facts once (and only when a rule needs them). */
   private async eligibilityContexts(
-    em: EntityManager,
+    tx: SqlTx,
     books: TimebookRow[],
     patient: PatientFacts,
     now: number,
@@ -324,8 +313,8 @@ export class TimebookService implements TimebookOperations {
     const needsLists = books.some((b) => needsListFacts(b.eligibility));
     const listedWith = new Set<number>();
     if (needsLists) {
-      const rows = await em.getRepository(ListPatientEntity).find({ where: { patientId: patient.id } });
-      for (const r of rows) listedWith.add(r.practitionerHerId);
+      const rows = await tx.query<{ h: unknown }>('SELECT "practitionerHerId" AS h FROM list_patient WHERE "patientId" = ?', [patient.id]);
+      for (const r of rows) listedWith.add(Number(r.h));
     }
     let everyPractitioner: number[] | null = null;
     return async (book) => {
@@ -336,13 +325,7 @@ export class TimebookService implements TimebookOperations {
             typeof p === 'number' ? p : p.herId,
           );
         } else {
-          everyPractitioner ??= (
-            await em
-              .getRepository(ListPatientEntity)
-              .createQueryBuilder('l')
-              .select('DISTINCT l.practitionerHerId', 'herId')
-              .getRawMany<{ herId: number | string }>()
-          ).map((r) => Number(r.herId));
+          everyPractitioner ??= (await tx.query<{ h: unknown }>('SELECT DISTINCT "practitionerHerId" AS h FROM list_patient')).map((r) => Number(r.h));
           officePractitioners = everyPractitioner;
         }
       }
@@ -351,37 +334,24 @@ export class TimebookService implements TimebookOperations {
   }
 
   /** Refusals that depend on the book and the patient: unpublished (06), not eligible (30). */
-  private async bookRefusal(
-    em: EntityManager,
-    book: TimebookRow,
-    patient: PatientFacts,
-    now: number,
-  ): Promise<Refusal | null> {
+  private async bookRefusal(tx: SqlTx, book: TimebookRow, patient: PatientFacts, now: number): Promise<Refusal | null> {
     if (!isOffered(book)) return { code: '06', reason: 'unpublished' };
-    const contextOf = await this.eligibilityContexts(em, [book], patient, now);
+    if (book.eligibility === null) return null;
+    const contextOf = await this.eligibilityContexts(tx, [book], patient, now);
     const verdict = checkEligibility(book.eligibility, patient, await contextOf(book));
     if (!verdict.eligible) return { code: '30', reason: `not-eligible:${verdict.failed}` };
     return null;
   }
 
-  private async findSlot(em: EntityManager, books: TimebookRow[], ref: SlotReference): Promise<SlotRow | null> {
+  private async findSlot(tx: SqlTx, books: TimebookRow[], ref: SlotReference): Promise<SlotRow | null> {
     if (books.length === 0) return null;
     const bookIds = books.map((b) => b.id);
     for (const id of [ref.uid, ref.relatedTo].map((r) => r?.trim())) {
       if (!isNonEmpty(id)) continue;
-      const slot = await em.getRepository(SlotEntity).findOne({ where: { id, timebookId: In(bookIds) } });
+      const slot = await findSlotById(tx, id, bookIds);
       if (slot !== null) return slot;
     }
     return null;
-  }
-
-  /**
-   * On PostgreSQL, serialises reservations of one patient in one book (transaction-scoped advisory lock)
-   * so that two concurrent requests cannot both pass the per-patient limit. SQLite writes are already
-   * serialised. The key is hashed in the database and never logged.
-   */
-  private async lockPatientInBook(em: EntityManager, bookId: string, patientId: string): Promise<void> {
-    await lockKey(em, `timebook:${bookId}:${patientId}`);
   }
 
   private prerequisitesOf(books: TimebookRow[]): string | null {
@@ -392,6 +362,37 @@ export class TimebookService implements TimebookOperations {
       ? joined
       : `${joined.slice(0, this.maxPrerequisitesChars - 1).trimEnd()}…`;
   }
+}
+
+function newAppointment(command: ReserveCommand, slot: SlotRow, book: TimebookRow, at: string): AppointmentRow {
+  return {
+    id: command.appointmentId,
+    slotId: slot.id,
+    timebookId: book.id,
+    patientId: command.patient.id,
+    representativeId: command.bookedBy.representativeId,
+    relation: command.bookedBy.relation,
+    status: book.confirmation === 'auto' ? 'booked' : 'requested',
+    type: slot.type,
+    startUtc: slot.startUtc,
+    endUtc: slot.endUtc,
+    localStart: slot.localStart,
+    localEnd: slot.localEnd,
+    emneSporsmal: command.emneSporsmal ?? null,
+    sporsmal: command.sporsmal ?? null,
+    attachments: command.attachments && command.attachments.length > 0 ? command.attachments : null,
+    sourceMsgId: command.sourceMsgId,
+    cancelMsgId: null,
+    createdAt: at,
+    updatedAt: at,
+    cancelledAt: null,
+    originHerId: command.originHerId ?? null,
+    patientIdType: command.patientContact?.idType ?? null,
+    patientFamilyName: command.patientContact?.familyName ?? null,
+    patientGivenName: command.patientContact?.givenName ?? null,
+    practitioner: null,
+    revision: 0,
+  };
 }
 
 /** Refusals that depend on the slot itself (all 06). */

@@ -1,4 +1,5 @@
-import type { EntityManager } from 'typeorm';
+import type { SqlTx } from '../db/sql.js';
+import type { CitizenRequestRow } from './request.entities.js';
 
 /** Resource kinds (code list 7617) and the practitioner's own book. */
 export type TimebookKind = 'Koronatest' | 'Koronavaksine' | 'Lab' | 'Vaksine' | 'Behandlertimebok';
@@ -127,10 +128,14 @@ export interface PlannedResult {
  * the inbox and outbox rows of the same message commit (or roll back) together with the booking.
  */
 export interface TimebookOperations {
-  findFreeSlots(em: EntityManager, query: FreeSlotsQuery): Promise<FreeSlotsResult>;
-  reserve(em: EntityManager, command: ReserveCommand): Promise<ReserveResult>;
-  cancel(em: EntityManager, command: CancelCommand): Promise<CancelResult>;
-  listPlanned(em: EntityManager, receiverHerId: number, patient: PatientFacts): Promise<PlannedResult>;
+  findFreeSlots(tx: SqlTx, query: FreeSlotsQuery): Promise<FreeSlotsResult>;
+  reserve(tx: SqlTx, command: ReserveCommand): Promise<ReserveResult>;
+  cancel(tx: SqlTx, command: CancelCommand): Promise<CancelResult>;
+  listPlanned(tx: SqlTx, receiverHerId: number, patient: PatientFacts): Promise<PlannedResult>;
+  /** Stores a citizen request for staff (a wish, or a held reservation) unless one with its id exists. */
+  storeRequest(tx: SqlTx, row: CitizenRequestRow): Promise<void>;
+  /** A held request the citizen cancelled before staff decided: it no longer waits for staff. */
+  withdrawRequest(tx: SqlTx, id: string): Promise<void>;
   /** The domain's clock (replay's fixed `--now`), for timestamps of stored requests. */
   now?(): Date;
 }

@@ -42,8 +42,8 @@ function reserveOnce(slotId: string): Promise<ReserveResult> {
   request += 1;
   const n = request;
   const db = n % 2 === 0 ? a : b;
-  return db.transaction((em) =>
-    service.reserve(em, {
+  return db.run((tx) =>
+    service.reserve(tx, {
       receiverHerId: 9100001,
       patient: { id: String(n).padStart(11, '0'), birthDate: '1980-01-01' },
       bookedBy: { representativeId: null, relation: null },

@@ -36,8 +36,8 @@ afterEach(async () => {
 function reserveOnce(slotId: string): Promise<ReserveResult> {
   request += 1;
   const n = request;
-  return db.transaction((em) =>
-    service.reserve(em, {
+  return db.run((tx) =>
+    service.reserve(tx, {
       receiverHerId: 9100001,
       patient: { id: String(n).padStart(11, '0'), birthDate: '1980-01-01' },
       bookedBy: SELF,

@@ -42,8 +42,8 @@ async function dump() {
 
 async function book(uid: string, who = patient('OLD'), receiverHerId = Number(uid.startsWith('vaksine') ? 9000001 : 9000002)) {
   const service = new TimebookService(clock);
-  const r = await db.transaction((em) =>
-    service.reserve(em, {
+  const r = await db.run((tx) =>
+    service.reserve(tx, {
       receiverHerId,
       patient: who,
       bookedBy: SELF,
@@ -146,14 +146,14 @@ describe('importTimebooks', () => {
     const { appointment } = await book('lab@2026-03-03T08:00');
     await importTimebooks(db, changed, clock);
     const service = new TimebookService(clock);
-    const offer = await db.transaction((em) =>
-      service.findFreeSlots(em, { receiverHerId: 9000002, patient: patient('YOUNG'), fromDate: null, toDate: null }),
+    const offer = await db.run((tx) =>
+      service.findFreeSlots(tx, { receiverHerId: 9000002, patient: patient('YOUNG'), fromDate: null, toDate: null }),
     );
     expect(offer.slots.some((s) => s.uid.startsWith('lab@'))).toBe(false);
-    const planned = await db.transaction((em) => service.listPlanned(em, 9000002, patient('OLD')));
+    const planned = await db.run((tx) => service.listPlanned(tx, 9000002, patient('OLD')));
     expect(planned.appointments.map((a) => a.uid)).toEqual([appointment!.uid]);
-    const cancelled = await db.transaction((em) =>
-      service.cancel(em, { receiverHerId: 9000002, patient: patient('OLD'), bookedBy: SELF, slot: { uid: appointment!.uid }, sourceMsgId: 'c' }),
+    const cancelled = await db.run((tx) =>
+      service.cancel(tx, { receiverHerId: 9000002, patient: patient('OLD'), bookedBy: SELF, slot: { uid: appointment!.uid }, sourceMsgId: 'c' }),
     );
     expect(cancelled.code).toBe('08');
   });
@@ -189,13 +189,13 @@ describe('importTimebooks', () => {
     const summary = await importTimebooks(db, await loadTimebooksFile(DEMO_TIMEBOOKS), clock);
     expect(summary.books.created).toHaveLength(5);
     const service = new TimebookService(clock);
-    const gp = await db.transaction((em) =>
-      service.findFreeSlots(em, { receiverHerId: 8142530, patient: patient('OLD'), fromDate: '2026-03-03', toDate: '2026-03-03' }),
+    const gp = await db.run((tx) =>
+      service.findFreeSlots(tx, { receiverHerId: 8142530, patient: patient('OLD'), fromDate: '2026-03-03', toDate: '2026-03-03' }),
     );
     expect(gp.code).toBe('03');
     expect(gp.slots.map((s) => s.categories[0] ?? 'Ordinær')).toEqual(expect.arrayContaining(['Ordinær', 'Hastetime', 'Video']));
-    const corona = await db.transaction((em) =>
-      service.findFreeSlots(em, { receiverHerId: 8142522, patient: patient('YOUNG'), fromDate: '2026-03-03', toDate: '2026-03-03' }),
+    const corona = await db.run((tx) =>
+      service.findFreeSlots(tx, { receiverHerId: 8142522, patient: patient('YOUNG'), fromDate: '2026-03-03', toDate: '2026-03-03' }),
     );
     expect(new Set(corona.slots.map((s) => s.location))).toEqual(
       new Set([

@@ -23,13 +23,13 @@ afterEach(async () => {
 });
 
 function free(receiverHerId: number, who: PatientFacts, fromDate: string | null = null, toDate: string | null = null) {
-  return db.transaction((em) => service.findFreeSlots(em, { receiverHerId, patient: who, fromDate, toDate }));
+  return db.run((tx) => service.findFreeSlots(tx, { receiverHerId, patient: who, fromDate, toDate }));
 }
 
 function reserve(receiverHerId: number, who: PatientFacts, ref: SlotReference, extra: Partial<ReserveCommand> = {}) {
   counter += 1;
-  return db.transaction((em) =>
-    service.reserve(em, {
+  return db.run((tx) =>
+    service.reserve(tx, {
       receiverHerId,
       patient: who,
       bookedBy: SELF,
@@ -43,13 +43,13 @@ function reserve(receiverHerId: number, who: PatientFacts, ref: SlotReference, e
 
 function cancel(receiverHerId: number, who: PatientFacts, ref: SlotReference, extra: Partial<CancelCommand> = {}) {
   counter += 1;
-  return db.transaction((em) =>
-    service.cancel(em, { receiverHerId, patient: who, bookedBy: SELF, slot: ref, sourceMsgId: `cancel-${counter}`, ...extra }),
+  return db.run((tx) =>
+    service.cancel(tx, { receiverHerId, patient: who, bookedBy: SELF, slot: ref, sourceMsgId: `cancel-${counter}`, ...extra }),
   );
 }
 
 function planned(receiverHerId: number, who: PatientFacts) {
-  return db.transaction((em) => service.listPlanned(em, receiverHerId, who));
+  return db.run((tx) => service.listPlanned(tx, receiverHerId, who));
 }
 
 async function slotRow(id: string) {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { TimebookMigration1732233601000 } from '../../../src/db/migrations/1732233601000-timebook.js';
 import { StaffMigration1732233603000 } from '../../../src/db/migrations/1732233603000-staff.js';
 import { VideoMeetingMigration1732233605000 } from '../../../src/db/migrations/1732233605000-video-meeting.js';
+import { TimebookGenerationMigration1733000000000 } from '../../../src/db/migrations/1733000000000-timebook-generation.js';
 import { Database } from '../../../src/db/database.js';
 import { checkPersonId } from '../../../src/envelope/person-id.js';
 import { FixedClock } from '../../../src/shared/clock.js';
@@ -39,7 +40,7 @@ export const SELF: BookedBy = { representativeId: null, relation: null };
 
 /** An in-memory SQLite database with only the timebook tables. */
 export async function openTimebookDb(url = ':memory:'): Promise<Database> {
-  return Database.open({ url, entities: timebookEntities, migrations: [TimebookMigration1732233601000, StaffMigration1732233603000, VideoMeetingMigration1732233605000] });
+  return Database.open({ url, entities: timebookEntities, migrations: [TimebookMigration1732233601000, StaffMigration1732233603000, VideoMeetingMigration1732233605000, TimebookGenerationMigration1733000000000] });
 }
 
 /** A fresh database with `clinic.timebooks.json` imported at `at`. */

@@ -45,7 +45,7 @@ class Recorder implements Publisher {
 
 test('two relays share one outbox: every row sent exactly once, each conversation in seq order', async () => {
   const db = await openDb();
-  await db.transaction((em) => addOutbox(em, rows(40, 3)));
+  await db.run((tx) => addOutbox(tx, rows(40, 3)));
   const log: string[] = [];
   const a = new Recorder(log);
   const b = new Recorder(log);
@@ -67,7 +67,7 @@ test('two relays share one outbox: every row sent exactly once, each conversatio
 
 test('a failed row keeps its place and holds back the rest of its conversation until its back-off has passed', async () => {
   const db = await openDb();
-  await db.transaction((em) => addOutbox(em, rows(2, 2)));
+  await db.run((tx) => addOutbox(tx, rows(2, 2)));
   const log: string[] = [];
   const p = new Recorder(log);
   p.failOnce.add('row-0-0');
@@ -86,7 +86,7 @@ test('a failed row keeps its place and holds back the rest of its conversation u
 
 test('claims of a relay that died expire after the lease; another relay then sends the rows', async () => {
   const db = await openDb();
-  await db.transaction((em) => addOutbox(em, rows(1, 2)));
+  await db.run((tx) => addOutbox(tx, rows(1, 2)));
   const claimed = await claimUnsent(db, { owner: 'dead', now: new Date(), leaseMs: 150, groups: 10 });
   expect(claimed.map((r) => r.id)).toEqual(['row-0-0', 'row-0-1']);
   const log: string[] = [];
@@ -114,7 +114,7 @@ class BatchRecorder extends Recorder {
 
 test('with publishMany: two relays send every row exactly once in batches; a failed row backs off only its conversation', async () => {
   const db = await openDb();
-  await db.transaction((em) => addOutbox(em, rows(30, 2)));
+  await db.run((tx) => addOutbox(tx, rows(30, 2)));
   const a = new BatchRecorder([]);
   const b = new BatchRecorder([]);
   a.failInBatch.add('row-3-0');
