@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Database } from './db/database.js';
 import { ALL_ENTITIES, ALL_MIGRATIONS } from './db/schema.js';
 import { loadSchemaSet, type SchemaSet } from './envelope/schema.validator.js';
@@ -179,6 +182,8 @@ export interface SetupSummary {
   parties: number;
   timebooks: number;
   ourHerIds: number[];
+  /** True when the files were unchanged since the last import and nothing was imported. */
+  skipped?: boolean;
 }
 
 /**
@@ -190,7 +195,14 @@ export async function importSetup(
   registryFile: string,
   timebooksFile: string,
   extraOurs: number[] = [],
-  options: { certificates?: ReadonlyMap<number, { signing: string | null; encryption: string | null }> } = {},
+  options: {
+    certificates?: ReadonlyMap<number, { signing: string | null; encryption: string | null }>;
+    /**
+     * Skip the import when the files and our HER-ids are the ones the last import read (the service's
+     * start: a restart with unchanged files writes nothing; slots are rolled forward on demand).
+     */
+    skipUnchanged?: boolean;
+  } = {},
 ): Promise<SetupSummary> {
   return app.db.exclusive('setup-import', () => importSetupLocked(app, registryFile, timebooksFile, extraOurs, options));
 }
@@ -200,8 +212,22 @@ async function importSetupLocked(
   registryFile: string,
   timebooksFile: string,
   extraOurs: number[],
-  options: { certificates?: ReadonlyMap<number, { signing: string | null; encryption: string | null }> },
+  options: { certificates?: ReadonlyMap<number, { signing: string | null; encryption: string | null }>; skipUnchanged?: boolean },
 ): Promise<SetupSummary> {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([resolve(registryFile), resolve(timebooksFile), [...extraOurs].sort(), [...(options.certificates ?? [])]]))
+    .update(await readFile(registryFile))
+    .update(await readFile(timebooksFile))
+    .digest('hex');
+  if (options.skipUnchanged) {
+    const last = await app.db.query<{ digest: string }>('SELECT digest FROM setup_import WHERE id = 1');
+    if (last[0]?.digest === digest) {
+      const timebookData = await loadTimebooksFile(timebooksFile);
+      const ours = [...new Set([...timebookData.timebooks.map((t) => t.herId), ...extraOurs])].sort((a, b) => a - b);
+      const parties = await app.db.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM registry_party');
+      return { parties: Number(parties[0]?.n ?? 0), timebooks: timebookData.timebooks.length, ourHerIds: ours, skipped: true };
+    }
+  }
   const registryData = await loadRegistryFile(registryFile);
   // Replay with a keys file: the certificates it names for a party replace the registry's.
   for (const party of registryData.parties) {
@@ -213,6 +239,11 @@ async function importSetupLocked(
   await importTimebooks(app.db, timebookData, app.clock);
   const ours = [...new Set([...timebookData.timebooks.map((t) => t.herId), ...extraOurs])].sort((a, b) => a - b);
   await setOurParties(app.db, ours);
+  await app.db.run(async (tx) => {
+    const at = app.clock.now().toISOString();
+    await tx.query('DELETE FROM setup_import WHERE id = 1');
+    await tx.query('INSERT INTO setup_import (id, digest, imported_at) VALUES (1, ?, ?)', [digest, at]);
+  });
   app.registry.invalidate();
-  return { parties: registryData.parties.length, timebooks: timebookData.timebooks.length, ourHerIds: ours };
+  return { parties: registryData.parties.length, timebooks: timebookData.timebooks.length, ourHerIds: ours, skipped: false };
 }

@@ -52,8 +52,8 @@ async function main(): Promise<void> {
   for (const f of [config.registryFile, config.timebooksFile]) {
     if (!existsSync(f)) throw new Error(`setup file not found: ${f}`);
   }
-  const setup = await importSetup(app, config.registryFile, config.timebooksFile, config.ourHerIds);
-  logger.info({ parties: setup.parties, timebooks: setup.timebooks, ours: setup.ourHerIds, database: app.db.dialect }, 'setup imported');
+  const setup = await importSetup(app, config.registryFile, config.timebooksFile, config.ourHerIds, { skipUnchanged: true });
+  logger.info({ parties: setup.parties, timebooks: setup.timebooks, ours: setup.ourHerIds, database: app.db.dialect, unchanged: setup.skipped === true }, setup.skipped ? 'setup files unchanged since the last import' : 'setup imported');
 
   const stopTransport = config.amqpUrl ? await runAmqp(config, config.amqpUrl, app, setup, logger) : await runSpool(config, app, setup, logger);
 
@@ -63,8 +63,9 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping: finishing the messages in hand');
     await stopTransport();
+    const statements = app.db.counter.statements;
     await app.close();
-    logger.info('stopped');
+    logger.info({ statements }, 'stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -9,6 +9,7 @@ import { StaffMigration1732233603000 } from './migrations/1732233603000-staff.js
 import { OutboxClaimMigration1732233604000 } from './migrations/1732233604000-outbox-claim.js';
 import { VideoMeetingMigration1732233605000 } from './migrations/1732233605000-video-meeting.js';
 import { TimebookGenerationMigration1733000000000 } from './migrations/1733000000000-timebook-generation.js';
+import { SetupImportMigration1733000000001 } from './migrations/1733000000001-setup-import.js';
 
 /** Every entity of every stage, for the one DataSource. */
 export const ALL_ENTITIES: EntitySchema[] = [...registryEntities, ...timebookEntities, ...messageEntities];
@@ -23,4 +24,5 @@ export const ALL_MIGRATIONS: Function[] = [
   OutboxClaimMigration1732233604000,
   VideoMeetingMigration1732233605000,
   TimebookGenerationMigration1733000000000,
+  SetupImportMigration1733000000001,
 ];
