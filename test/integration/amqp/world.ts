@@ -196,9 +196,13 @@ export async function startTimebok(
   };
 }
 
-/** Timebok as a child process (`node --import tsx src/main.ts`); resolves when it consumes. */
-export function spawnTimebok(world: World, databaseUrl: string, extra: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Timebok as a child process: `node --import tsx src/main.ts`, or the compiled `node dist/main.js` as
+ * `npm start` runs it (`compiled`; the caller makes sure dist/ is built).
+ */
+export function spawnTimebok(world: World, databaseUrl: string, extra: Record<string, string> = {}, options: { compiled?: boolean } = {}): ChildProcess {
+  const args = options.compiled ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: world.env(databaseUrl, extra),
     stdio: ['ignore', 'ignore', 'pipe'],
