@@ -4,7 +4,8 @@ import { derivedId } from '../shared/ids.js';
 import { businessRefusal, businessCodeOfReply, type BusinessCode } from '../shared/errors.js';
 import type { CitizenRequestRow, RequestEvent } from '../timebook/request.entities.js';
 import type { BookedBy, CalendarEntry, PatientContact, PatientFacts, TimebookOperations } from '../timebook/types.js';
-import { level2HerId } from './addressing.js';
+import { level2HerId } from '../reply/queues.js';
+import { defaultText } from '../reply/outbound.rows.js';
 
 /** The business answer to one request, before it is written as a MsgHead. */
 export interface FunctionResult {
@@ -30,19 +31,7 @@ export interface FunctionContext {
   receivedAt?: string;
 }
 
-/** Default texts to the citizen per reply code (TekstNotatInnhold). */
-const TEXTS: Record<string, string> = {
-  '04': 'Det er ingen ledige timer i perioden du har valgt.',
-  '06': 'Timen er ikke lenger tilgjengelig. Velg en annen time.',
-  '08': 'Timen er avbestilt.',
-  '09': 'Timen kunne ikke avbestilles. Ta kontakt med legekontoret.',
-  '26': 'Forespørselen kunne ikke behandles.',
-  '30': 'Du har ikke tilgang til denne tjenesten.',
-};
-
-export function defaultText(code: string): string | null {
-  return TEXTS[code] ?? null;
-}
+export { defaultText };
 
 /** Synchronous functions (DECISIONS 3). */
 export function isSyncRequest(message: InboundMessage): boolean {

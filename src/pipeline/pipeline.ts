@@ -1,26 +1,22 @@
-import { createHash } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import type { InboundMessage, SchemaValidationResult, XmlLimits } from '../envelope/types.js';
 import { guardXml } from '../envelope/xml.guard.js';
 import { parseMsgHead } from '../envelope/msghead.parser.js';
 import { checkPersonId } from '../envelope/person-id.js';
-import { parseAppRec } from '../envelope/apprec.parser.js';
 import type { Party, ReceiverCheck } from '../registry/types.js';
 import type { TimebookOperations } from '../timebook/types.js';
 import { addressFromRegistry, ourAddressFor, type Address } from '../reply/addressing.js';
-import { buildAppRec } from '../reply/apprec.builder.js';
-import { buildMsgHead, type OutboundDocument } from '../reply/msghead.builder.js';
-import { appendNotat } from '../reply/dialogmelding.builder.js';
-import { appendXcal } from '../reply/xcal.builder.js';
-import { claimInbox, countDuplicate, findInbox } from '../inbox/inbox.store.js';
-import { addOrRequeueOutbox, addOutboxIfAbsent, addOutboxWithOutcome, requeueOutboxOf, type NewOutboxRow } from '../outbox/outbox.store.js';
+import { answerRows, errorReportRow, refusalRows, type Counterparty, type RowContext } from '../reply/outbound.rows.js';
+import { claimInbox } from '../inbox/inbox.store.js';
+import { contentHashOf, herIdOfQueue, recordAppRec, replayDuplicate } from '../inbox/inbox.stage.js';
 import type { SqlTx } from '../db/sql.js';
+import { addOrRequeueOutbox, addOutboxIfAbsent, addOutboxWithOutcome, type NewOutboxRow } from '../outbox/outbox.store.js';
 import { ERROR_TABLE, TimebokError, describeError, isTimebokError, refusal, refusalAnswer, type Refusal } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { derivedId } from '../shared/ids.js';
 import type { Logger } from '../shared/logger.js';
-import { asyncQueueOf, errorQueueOf, level2HerId, syncReplyQueueOf } from './addressing.js';
-import { defaultText, isSyncRequest, runFunction, type FunctionResult } from './functions.js';
+import { level2HerId } from '../reply/queues.js';
+import { isSyncRequest, runFunction } from './functions.js';
 import type { InboundDelivery, ProcessOutcome } from './types.js';
 
 /** The registry as the pipeline needs it. */
@@ -56,12 +52,7 @@ export interface PipelineDeps {
   settings: PipelineSettings;
 }
 
-/** A counterparty resolved in the registry, with the address we write to it. */
-interface Counterparty {
-  herId: number;
-  party: Party | null;
-  address: Address;
-}
+export { herIdOfQueue } from '../inbox/inbox.stage.js';
 
 /**
  * The receive pipeline for one delivery, in the order of PRODUCT.md: transport → unprotect → envelope
@@ -95,7 +86,8 @@ export class Pipeline {
     const text = guardXml(plain, settings.limits);
 
     if (/^\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*<([A-Za-z_][\w.-]*:)?AppRec[\s>]/.test(text)) {
-      return this.recordAppRec(delivery, text);
+      const { db, clock, logger, schemas } = this.deps;
+      return recordAppRec({ db, clock, logger, validate: (xml) => schemas.validate(xml) }, delivery, text);
     }
     const message = parseMsgHead(text, settings.limits);
     const senderHerId = level2HerId(message.sender);
@@ -128,7 +120,7 @@ export class Pipeline {
     sender: Counterparty,
   ): Promise<ProcessOutcome> {
     const { schemas, registry, settings } = this.deps;
-    const contentHash = createHash('sha256').update(text).digest('hex');
+    const contentHash = contentHashOf(text);
     const key = `${sender.herId}:${message.msgId}`;
     const sync = isSyncRequest(message);
 
@@ -180,29 +172,20 @@ export class Pipeline {
 
   /**
    * Duplicate (docs/decisions.md, "Duplicates"): the stored answer again, byte for byte; the same MsgId
-   * with other content: E10. Runs in the transaction whose inbox claim found the key taken.
+   * with other content: refused as the error table says (E10). Runs in the transaction whose inbox
+   * claim found the key taken.
    */
-  private async answerDuplicate(
-    tx: SqlTx,
-    delivery: InboundDelivery,
-    message: InboundMessage,
-    sender: Counterparty,
-    contentHash: string,
-    sync: boolean,
-  ): Promise<ProcessOutcome> {
-    const key = `${sender.herId}:${message.msgId}`;
-    const existing = await findInbox(tx, sender.herId, message.msgId);
-    if (existing === null) throw new TimebokError('ERR_INTERNAL', 'inbox key taken but no row found');
-    if (existing.contentHash === contentHash) {
-      const ids = await requeueOutboxOf(tx, existing.id);
-      await countDuplicate(tx, existing.id);
-      return this.outcome('duplicate', message, `duplicate of an earlier message: ${ids.length} stored message(s) re-sent`, ids);
+  private async answerDuplicate(tx: SqlTx, delivery: InboundDelivery, c: RowContext, contentHash: string): Promise<ProcessOutcome> {
+    const { message, sender } = c;
+    const seen = await replayDuplicate(tx, { senderHerId: sender.herId, msgId: message.msgId, contentHash });
+    if ('resent' in seen) {
+      return this.outcome('duplicate', message, `duplicate of an earlier message: ${seen.resent.length} stored message(s) re-sent`, seen.resent);
     }
     const us = await this.ourAddress(delivery, message);
     if (us === null) return this.noPartyOfOurs(delivery, message);
     const conflict = refusal('ERR_INBOX_MSGID_REUSED', 'MsgId already used for another message');
     this.logRefusal(delivery, message, conflict);
-    const rows = this.refusal(delivery, message, sender, us, sync, conflict, `conflict:${key}:${contentHash}`, null);
+    const rows = refusalRows({ ...c, us, key: `conflict:${sender.herId}:${message.msgId}:${contentHash}`, inboxId: null }, conflict);
     await addOrRequeueOutbox(tx, rows);
     return { ...this.outcome('rejected', message, `MsgId reused with other content → ${refusalAnswer(conflict.code).appRecCode}`, rows.map((r) => r.id)), code: conflict.code };
   }
@@ -245,7 +228,8 @@ export class Pipeline {
         receivedAt: now.toISOString(),
         duplicateCount: 0,
       });
-      if (!claimed) return this.answerDuplicate(tx, delivery, message, sender, contentHash, sync);
+      const rowContext: RowContext = { route: delivery, message, sender, us, sync, key, inboxId, now };
+      if (!claimed) return this.answerDuplicate(tx, delivery, rowContext, contentHash);
       let rows: NewOutboxRow[];
       let outcomeText: string;
       let status: ProcessOutcome['status'];
@@ -254,7 +238,7 @@ export class Pipeline {
         if (!refusal) throw new TimebokError('ERR_INTERNAL', 'a message neither refused nor checked');
         const answer = refusalAnswer(refusal.code);
         this.logRefusal(delivery, message, refusal);
-        rows = this.refusal(delivery, message, sender, us, sync, refusal, key, inboxId);
+        rows = refusalRows(rowContext, refusal);
         outcomeText = sync ? `refused → reply ${answer.replyCode} (${answer.appRecCode})` : `refused → apprec 2 ${answer.appRecCode}`;
         status = 'rejected';
         code = refusal.code;
@@ -269,7 +253,7 @@ export class Pipeline {
           timebooks: this.deps.timebooks,
           receivedAt: now.toISOString(),
         });
-        rows = this.answer(delivery, message, sender, us, sync, result, key, inboxId);
+        rows = answerRows(rowContext, result);
         code = result.refusal;
         outcomeText = `${message.functionCode ?? '?'} → ${sync ? '' : 'apprec 1, '}${result.replyCode ? `reply ${result.outcome}` : result.outcome}`;
         status = result.replyCode ? 'answered' : sync ? 'answered' : 'pending';
@@ -296,140 +280,6 @@ export class Pipeline {
     this.deps.logger[rule.level]({ queue: delivery.queue, msgId: message.msgId, code: r.code, appRecCode: rule.appRecCode }, 'message refused');
   }
 
-  /** Negative AppRec (async) or a 26 reply (sync) for a message that fails a check: codes from the table. */
-  private refusal(
-    delivery: InboundDelivery,
-    message: InboundMessage,
-    sender: Counterparty,
-    us: Address,
-    sync: boolean,
-    error: Refusal,
-    key: string,
-    inboxId: string | null,
-  ): NewOutboxRow[] {
-    const answer = refusalAnswer(error.code);
-    if (sync) {
-      const result: FunctionResult = { replyCode: answer.replyCode, text: defaultText(answer.replyCode), events: [], outcome: answer.replyCode };
-      return [this.replyRow(delivery, message, sender, us, true, result, key, inboxId, 0)];
-    }
-    return [this.appRecRow(message, sender, us, '2', [{ code: answer.appRecCode, description: error.description }], key, inboxId, 0)];
-  }
-
-  /** Positive AppRec (async) and the business reply, when there is one now. */
-  private answer(
-    delivery: InboundDelivery,
-    message: InboundMessage,
-    sender: Counterparty,
-    us: Address,
-    sync: boolean,
-    result: FunctionResult,
-    key: string,
-    inboxId: string,
-  ): NewOutboxRow[] {
-    const rows: NewOutboxRow[] = [];
-    if (!sync) rows.push(this.appRecRow(message, sender, us, '1', [], key, inboxId, rows.length));
-    if (result.replyCode) rows.push(this.replyRow(delivery, message, sender, us, sync, result, key, inboxId, rows.length));
-    return rows;
-  }
-
-  private appRecRow(
-    message: InboundMessage,
-    sender: Counterparty,
-    us: Address,
-    status: '1' | '2',
-    errors: { code: string; description: string }[],
-    key: string,
-    inboxId: string | null,
-    seq: number,
-  ): NewOutboxRow {
-    const now = this.deps.clock.now();
-    const id = derivedId('apprec', key);
-    const body = buildAppRec({
-      id,
-      genDate: now,
-      sender: us,
-      receiver: sender.address,
-      status,
-      errors,
-      // What was received, as received (trimmed): not our normalised reading of it.
-      original: { msgType: message.processRaw.trim() || message.process, issueDate: message.genDate || now.toISOString(), id: message.msgId },
-    });
-    const fromHerId = (us.level2 ?? us.level1).herId;
-    return {
-      id,
-      inboxId,
-      kind: 'apprec',
-      queue: asyncQueueOf(sender.party, sender.herId),
-      toHerId: sender.herId,
-      fromHerId,
-      process: 'APPREC',
-      correlationId: null,
-      body,
-      properties: {},
-      summary: status === '1' ? 'apprec 1' : `apprec 2 ${errors.map((e) => e.code).join(' ')}`,
-      createdAt: now.toISOString(),
-      seq,
-    };
-  }
-
-  private replyRow(
-    delivery: InboundDelivery,
-    message: InboundMessage,
-    sender: Counterparty,
-    us: Address,
-    sync: boolean,
-    result: FunctionResult,
-    key: string,
-    inboxId: string | null,
-    seq: number,
-  ): NewOutboxRow {
-    const now = this.deps.clock.now();
-    const code = result.replyCode ?? '26';
-    const id = derivedId(sync ? 'sync-reply' : 'reply', key);
-    const documents: OutboundDocument[] = [
-      { contentDescription: 'Svar', build: (c) => appendNotat(c, code, result.text ?? null) },
-    ];
-    if (result.events.length > 0) {
-      documents.push({ description: 'iCalendar', mimeType: 'application/xml', build: (c) => appendXcal(c, result.events) });
-    }
-    const body = buildMsgHead({
-      process: message.process,
-      msgId: id,
-      genDate: now,
-      ack: sync ? 'N' : 'J',
-      conversationRef: {
-        refToParent: message.msgId,
-        refToConversation: message.conversationRef?.refToConversation ?? message.msgId,
-      },
-      sender: us,
-      receiver: sender.address,
-      patient: message.patient
-        ? {
-            idType: message.patient.idType,
-            id: message.patient.id,
-            ...(message.patient.familyName ? { familyName: message.patient.familyName } : {}),
-            ...(message.patient.givenName ? { givenName: message.patient.givenName } : {}),
-          }
-        : null,
-      documents,
-    });
-    return {
-      id,
-      inboxId,
-      kind: 'reply',
-      queue: sync ? syncReplyQueueOf(delivery.replyTo, sender.herId) : asyncQueueOf(sender.party, sender.herId),
-      toHerId: sender.herId,
-      fromHerId: (us.level2 ?? us.level1).herId,
-      process: message.process,
-      correlationId: sync ? (delivery.correlationId ?? delivery.messageId) : null,
-      body,
-      properties: {},
-      summary: `reply ${code}`,
-      createdAt: now.toISOString(),
-      seq,
-    };
-  }
-
   /**
    * A fault a transport found before the pipeline could read the delivery (an invalid spool sidecar, an
    * AMQP property it cannot use): answered as the table says for `err` — a report on the sender's error
@@ -454,69 +304,20 @@ export class Pipeline {
     const us = await this.ourAddress(delivery, null);
     const party = await registry.getParty(herId);
     const now = clock.now();
-    const id = derivedId('error-report', `${delivery.transport}:${delivery.queue}:${delivery.messageId}:${err.code}`);
-    const data = err.detail ? JSON.stringify(err.detail) : undefined;
-    const properties: Record<string, string> = {
+    const row: NewOutboxRow = errorReportRow({
+      id: derivedId('error-report', `${delivery.transport}:${delivery.queue}:${delivery.messageId}:${err.code}`),
       originalMessageId: delivery.messageId,
-      receiverTimeStamp: now.toISOString(),
-      errorCondition: condition,
-      errorDescription: err.message,
-      ...(data ? { errorConditionData: data } : {}),
-    };
-    const row: NewOutboxRow = {
-      id,
-      inboxId: null,
-      kind: 'error-report',
-      queue: errorQueueOf(party, herId),
+      condition,
+      description: err.message,
+      ...(err.detail ? { detail: err.detail } : {}),
       toHerId: herId,
+      toParty: party,
       fromHerId: us !== null ? (us.level2 ?? us.level1).herId : herIdOfQueue(delivery.queue),
       process: delivery.subject ?? null,
-      correlationId: null,
-      body: JSON.stringify(properties, null, 2),
-      properties,
-      summary: condition,
-      createdAt: now.toISOString(),
-      seq: 0,
-    };
-    await db.run((tx) => addOutboxIfAbsent(tx, [row]));
-    return { status: 'reported', summary: `${condition} → ${row.queue}`, outboxIds: [id], code: err.code };
-  }
-
-  /** An inbound AppRec: recorded against our message; a negative one is logged as a warning. */
-  private async recordAppRec(delivery: InboundDelivery, text: string): Promise<ProcessOutcome> {
-    const { db, clock, logger, schemas } = this.deps;
-    const validation = schemas.validate(text);
-    const rec = parseAppRec(text);
-    const senderHerId = delivery.fromHerId ?? rec.senderHerId;
-    if (senderHerId === null || !rec.id) {
-      throw new TimebokError('ERR_ENVELOPE_NOT_WELL_FORMED', 'AppRec without sender or id');
-    }
-    const contentHash = createHash('sha256').update(text).digest('hex');
-    const inboxId = derivedId('inbox', `${senderHerId}:${rec.id}`);
-    const outcome = `apprec ${rec.status ?? '?'}${rec.errors.length ? ` ${rec.errors.join(' ')}` : ''} for ${rec.originalMsgId ?? '?'}${validation.valid ? '' : ' (schema-invalid)'}`;
-    if (rec.status !== '1') {
-      logger.warn({ originalMsgId: rec.originalMsgId, status: rec.status, errors: rec.errors, fromHerId: senderHerId }, 'negative AppRec received');
-    }
-    return db.run(async (tx) => {
-      const claimed = await claimInbox(tx, {
-        id: inboxId,
-        senderHerId,
-        msgId: rec.id as string,
-        contentHash,
-        receiverHerId: delivery.toHerId ?? herIdOfQueue(delivery.queue),
-        process: 'APPREC',
-        functionCode: rec.status,
-        outcome: outcome.slice(0, 200),
-        transport: delivery.transport,
-        receivedAt: clock.now().toISOString(),
-        duplicateCount: 0,
-      });
-      if (!claimed) {
-        await countDuplicate(tx, inboxId);
-        return { status: 'duplicate' as const, summary: `duplicate ${outcome}`, msgId: rec.id ?? undefined, process: 'APPREC', outboxIds: [] };
-      }
-      return { status: 'recorded' as const, summary: outcome, msgId: rec.id as string, process: 'APPREC', outboxIds: [] };
+      now: clock.now(),
     });
+    await db.run((tx) => addOutboxIfAbsent(tx, [row]));
+    return { status: 'reported', summary: `${condition} → ${row.queue}`, outboxIds: [row.id], code: err.code };
   }
 
   private outcome(status: ProcessOutcome['status'], m: InboundMessage, summary: string, outboxIds: string[]): ProcessOutcome {
@@ -552,10 +353,4 @@ const ACCEPTED_MEDIA_TYPES = new Set(['application/pkcs7-mime', 'application/xml
 function senderFromDetail(err: TimebokError): number | null {
   const v = err.detail?.fromHerId;
   return typeof v === 'number' ? v : null;
-}
-
-/** `8142520_async` → 8142520. */
-export function herIdOfQueue(queue: string): number | null {
-  const m = /^(\d+)_/.exec(queue);
-  return m ? Number(m[1]) : null;
 }

@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import { checkPersonId } from '../envelope/person-id.js';
 import type { SchemaValidationResult } from '../envelope/types.js';
 import { addOutbox, type NewOutboxRow } from '../outbox/outbox.store.js';
-import { asyncQueueOf } from '../pipeline/addressing.js';
+import { asyncQueueOf } from '../reply/queues.js';
 import type { Party } from '../registry/types.js';
 import { addressFromRegistry, splitPersonName, type Address } from '../reply/addressing.js';
 import type { OutboundPatient } from '../reply/msghead.builder.js';
