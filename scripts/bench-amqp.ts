@@ -18,7 +18,7 @@ import amqp, { type ConfirmChannel } from 'amqplib';
 import pg from 'pg';
 import { PROTECTED_CONTENT_TYPE } from '../src/protection/cms.protect.js';
 import { derivedId } from '../src/shared/ids.js';
-import { AMQP_URL, HN_SERVICE, Helsenorge, LAB, deleteWorldQueues, freeSlotsXml, makeWorld, reserveXml, spawnTimebok, syntheticFnr, type World } from '../test/integration/amqp/world.js';
+import { AMQP_URL, HN_SERVICE, Helsenorge, LAB, deleteWorldQueues, freeSlotsXml, makeWorld, reserveXml, spawnTimebok, syntheticFnr, type World } from './support/amqp-world.js';
 
 export interface AmqpBenchOptions {
   databaseUrl: string;

@@ -12,11 +12,11 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { generateTestPki } from '../src/protection/test-pki.js';
+import { generateTestPki } from './support/test-pki.js';
 import { writeTestKeyFiles } from '../src/cli/replay-keys.js';
 
 export { generateTestPki };
-export type { TestPki, TestPkiOptions, TestPkiEntry, TestPartyPki } from '../src/protection/test-pki.js';
+export type { TestPki, TestPkiOptions, TestPkiEntry, TestPartyPki } from './support/test-pki.js';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command()

@@ -2,8 +2,7 @@ import type { SqlTx } from '../db/sql.js';
 import type { InboundMessage, VEvent } from '../envelope/types.js';
 import { derivedId } from '../shared/ids.js';
 import { businessRefusal, businessCodeOfReply, type BusinessCode } from '../shared/errors.js';
-import type { CitizenRequestRow, RequestEvent } from '../timebook/request.entities.js';
-import type { BookedBy, CalendarEntry, PatientContact, PatientFacts, TimebookOperations } from '../timebook/types.js';
+import type { BookedBy, CalendarEntry, CitizenRequestRow, PatientContact, PatientFacts, RequestEvent, TimebookOperations } from '../timebook/types.js';
 import { level2HerId } from '../reply/queues.js';
 import { defaultText } from '../reply/outbound.rows.js';
 

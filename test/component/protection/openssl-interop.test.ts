@@ -12,7 +12,7 @@ import { protect, type SigningIdentity } from '../../../src/protection/cms.prote
 import { unprotect, type DecryptionKeys } from '../../../src/protection/cms.unprotect.js';
 import { loadIdentity, loadKeyFile } from '../../../src/protection/keys.js';
 import type { TrustOptions } from '../../../src/protection/trust.js';
-import type { TestPki } from '../../../src/protection/test-pki.js';
+import type { TestPki } from '../../../scripts/support/test-pki.js';
 import { certPem, HELSENORGE, identity, openssl, sharedTestPki, TEST_NOW, testTrust, US } from '../../fixtures/protection/pki.js';
 
 let pki: TestPki;

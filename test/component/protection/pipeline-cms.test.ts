@@ -19,7 +19,7 @@ import type { InboundDelivery } from '../../../src/pipeline/types.js';
 import { protect, PROTECTED_CONTENT_TYPE } from '../../../src/protection/cms.protect.js';
 import { unprotect } from '../../../src/protection/cms.unprotect.js';
 import { loadKeyFile } from '../../../src/protection/keys.js';
-import type { TestPki } from '../../../src/protection/test-pki.js';
+import type { TestPki } from '../../../scripts/support/test-pki.js';
 import { FixedClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { certPem, HELSENORGE, identity, openssl, sharedTestPki, TEST_NOW, testTrust, US } from '../../fixtures/protection/pki.js';

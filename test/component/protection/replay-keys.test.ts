@@ -7,7 +7,7 @@ import { ReplayUsageError, runReplay } from '../../../src/cli/replay.command.js'
 import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
 import { unprotect } from '../../../src/protection/cms.unprotect.js';
 import { loadKeyFile } from '../../../src/protection/keys.js';
-import type { TestPki } from '../../../src/protection/test-pki.js';
+import type { TestPki } from '../../../scripts/support/test-pki.js';
 import { certPem, HELSENORGE, sharedTestPki, testTrust, US } from '../../fixtures/protection/pki.js';
 import { REPLAY_SETUP, TR } from '../pipeline/helpers.js';
 

@@ -8,7 +8,7 @@ import { unprotect, type DecryptionKeys } from '../../../src/protection/cms.unpr
 import { CmsUnprotector } from '../../../src/protection/cms.unprotector.js';
 import { loadKeyFile } from '../../../src/protection/keys.js';
 import type { TrustOptions } from '../../../src/protection/trust.js';
-import type { TestPki } from '../../../src/protection/test-pki.js';
+import type { TestPki } from '../../../scripts/support/test-pki.js';
 import { certPem, HELSENORGE, identity, sharedTestPki, TEST_NOW, testTrust, US } from '../../fixtures/protection/pki.js';
 
 let pki: TestPki;

@@ -6,7 +6,7 @@ import { ERROR_TABLE, TimebokError, type ErrorCode } from '../../../src/shared/e
 import { parseCertificate, thumbprint } from '../../../src/protection/certificates.js';
 import { loadTrust } from '../../../src/protection/keys.js';
 import { checkCertificate, type TrustOptions } from '../../../src/protection/trust.js';
-import type { TestPki } from '../../../src/protection/test-pki.js';
+import type { TestPki } from '../../../scripts/support/test-pki.js';
 import { certPem, HELSENORGE, sharedTestPki, TEST_NOW, testTrust, trustFiles, US } from '../../fixtures/protection/pki.js';
 
 let pki: TestPki;

@@ -8,7 +8,7 @@ import { parseDer, type DerNode } from '../../../src/protection/der.js';
 import { DECRYPT_FAILED_MESSAGE } from '../../../src/protection/errors.js';
 import { loadKeyFile } from '../../../src/protection/keys.js';
 import type { TrustOptions } from '../../../src/protection/trust.js';
-import type { TestPki } from '../../../src/protection/test-pki.js';
+import type { TestPki } from '../../../scripts/support/test-pki.js';
 import { certPem, HELSENORGE, identity, sharedTestPki, TEST_NOW, testTrust, US } from '../../fixtures/protection/pki.js';
 
 let pki: TestPki;

@@ -11,7 +11,7 @@ import {
   loadKeyFile,
 } from '../../../src/protection/keys.js';
 import { pemDecodeAll } from '../../../src/protection/pem.js';
-import type { TestPki } from '../../../src/protection/test-pki.js';
+import type { TestPki } from '../../../scripts/support/test-pki.js';
 import { sharedTestPki, US } from '../../fixtures/protection/pki.js';
 
 let pki: TestPki;

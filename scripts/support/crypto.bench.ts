@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { FixedClock } from '../shared/clock.js';
-import { envelopeContent, protect, signContent, type SigningIdentity } from './cms.protect.js';
-import { decryptEnvelope, unprotect, verifySignedContent, type DecryptionKeys } from './cms.unprotect.js';
-import { parseDer } from './der.js';
-import { loadCertificateFile, loadKeyFile, loadTrust } from './keys.js';
+import { FixedClock } from '../../src/shared/clock.js';
+import { envelopeContent, protect, signContent, type SigningIdentity } from '../../src/protection/cms.protect.js';
+import { decryptEnvelope, unprotect, verifySignedContent, type DecryptionKeys } from '../../src/protection/cms.unprotect.js';
+import { parseDer } from '../../src/protection/der.js';
+import { loadCertificateFile, loadKeyFile, loadTrust } from '../../src/protection/keys.js';
 import { generateTestPki } from './test-pki.js';
 
 export interface CryptoBenchOptions {

@@ -10,10 +10,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
-import { OID } from './algorithms.js';
-import { bitStringValue, expectSequence, parseDer } from './der.js';
-import { pemEncode } from './pem.js';
-import { forgeSigner } from './rsa.pkcs1.js';
+import { OID } from '../../src/protection/algorithms.js';
+import { bitStringValue, expectSequence, parseDer } from '../../src/protection/der.js';
+import { pemEncode } from '../../src/protection/pem.js';
+import { forgeSigner } from '../../src/protection/rsa.pkcs1.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

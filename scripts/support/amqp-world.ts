@@ -1,0 +1,465 @@
+/**
+ * A RabbitMQ + PostgreSQL world for the AMQP and reliability tests: a temp set-up (registry.json and
+ * timebooks.json whose parties point at the shared test PKI), unique queue names per world, Timebok
+ * started in-process (or as child processes), and Helsenorge acting on the broker: it protects requests
+ * with its signing key for our encryption certificate and reads and verifies the answers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import pg from 'pg';
+import { createApp, importSetup, type App } from '../../src/app.js';
+import type { AmqpConfig, ProtectionConfig } from '../../src/config/config.js';
+import { DEFAULT_XML_LIMITS } from '../../src/envelope/types.js';
+import type { SchemaSet } from '../../src/envelope/schema.validator.js';
+import { protect, PROTECTED_CONTENT_TYPE } from '../../src/protection/cms.protect.js';
+import { unprotect } from '../../src/protection/cms.unprotect.js';
+import { loadKeyFile, loadTrust } from '../../src/protection/keys.js';
+import type { TestPki } from './test-pki.js';
+import type { TrustOptions } from '../../src/protection/trust.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { createLogger, silentLogger, type Logger } from '../../src/shared/logger.js';
+import { startAmqpTransport, type AmqpTransport, type AmqpTransportOptions } from '../../src/transport/amqp/amqp.transport.js';
+import { deadLetterQueueOf } from '../../src/transport/amqp/topology.js';
+import { certPem, HELSENORGE, identity, sharedTestPki, trustFiles, US } from './pki.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const LAB = 8142521;
+export const HN_SERVICE = 8093248;
+export const CHAOS = process.env.TIMEBOK_CHAOS === '1';
+
+export interface WorldQueues {
+  ourSync: string;
+  ourAsync: string;
+  ourError: string;
+  hnAsync: string;
+  hnSync: string;
+  hnError: string;
+  hnSyncReply: string;
+}
+
+export interface World {
+  pki: TestPki;
+  dir: string;
+  registryFile: string;
+  timebooksFile: string;
+  prefix: string;
+  queues: WorldQueues;
+  slotIds: string[];
+  protection: ProtectionConfig;
+  /** Environment for a Timebok child process (`node --import tsx src/main.ts`). */
+  env(databaseUrl: string, extra?: Record<string, string>): Record<string, string>;
+  cleanup(): void;
+}
+
+/** A local date in Oslo `days` from today, as YYYY-MM-DD. */
+function osloDate(days: number): string {
+  const d = new Date(Date.now() + days * 86_400_000);
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+/**
+ * Set-up files in a temp folder: Helsenorge (115851, service 8093248) and our office (8142519, lab
+ * 8142521) with queues named `<prefix>_<herId>_…`, certificates from the test PKI, and one lab book with
+ * `slots` slots (ids `<prefix>-slot-N`) of `capacity` each, starting tomorrow.
+ */
+export async function makeWorld(opts: { slots?: number; capacity?: number } = {}): Promise<World> {
+  const pki = await sharedTestPki();
+  const prefix = `it${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'timebok-amqp-'));
+  const hn = pki.parties[HELSENORGE];
+  const us = pki.parties[US];
+  if (!hn || !us) throw new Error('test PKI lacks a party');
+  const q = (herId: number | string, kind: string) => `${prefix}_${herId}_${kind}`;
+  const queues: WorldQueues = {
+    ourSync: q(US, 'sync'),
+    ourAsync: q(US, 'async'),
+    ourError: q(US, 'error'),
+    hnAsync: q(HELSENORGE, 'async'),
+    hnSync: q(HELSENORGE, 'sync'),
+    hnError: q(HELSENORGE, 'error'),
+    hnSyncReply: q(HELSENORGE, 'syncreply'),
+  };
+  const registry = {
+    generatedAt: new Date().toISOString(),
+    parties: [
+      {
+        herId: Number(HELSENORGE), name: 'DIREKTORATET FOR E-HELSE', type: 'Organization', parentHerId: null, active: true,
+        queues: { async: queues.hnAsync, sync: queues.hnSync, error: queues.hnError },
+        processes: [],
+        certificates: { signing: hn.signing.certPath, encryption: hn.encryption.certPath },
+      },
+      {
+        herId: HN_SERVICE, name: 'Digitale innbyggertjenester', type: 'Service', parentHerId: Number(HELSENORGE), active: true,
+        processes: ['DIALOG_INNBYGGER_TIMERESERVASJON', 'DIALOG_INNBYGGER_AVTALEAVBESTILLING', 'APPREC'],
+      },
+      {
+        herId: Number(US), name: 'Testlegekontoret', type: 'Organization', parentHerId: null, organizationNumber: '999999999', active: true,
+        queues: { async: queues.ourAsync, sync: queues.ourSync, error: queues.ourError },
+        processes: [],
+        certificates: { signing: us.signing.certPath, encryption: us.encryption.certPath },
+      },
+      {
+        herId: LAB, name: 'Laboratoriet', type: 'Service', parentHerId: Number(US), active: true,
+        processes: ['DIALOG_INNBYGGER_TIMERESERVASJON', 'DIALOG_INNBYGGER_AVTALEAVBESTILLING'],
+      },
+    ],
+  };
+  const n = opts.slots ?? 20;
+  const slotIds: string[] = [];
+  const slots = Array.from({ length: n }, (_, i) => {
+    const day = osloDate(1 + Math.floor(i / 60));
+    const minutes = 8 * 60 + (i % 60) * 10;
+    const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+    const id = `${prefix}-slot-${i}`;
+    slotIds.push(id);
+    return { id, start: `${day}T${hhmm(minutes)}`, end: `${day}T${hhmm(minutes + 10)}`, capacity: opts.capacity ?? 100, type: 'Lab' };
+  });
+  const timebooks = {
+    timeZone: 'Europe/Oslo',
+    timebooks: [
+      {
+        id: `${prefix}-lab`, herId: LAB, kind: 'Lab', name: 'Blodprøver', published: true, confirmation: 'auto',
+        minNoticeMinutes: 0, horizonDays: 60, cancelCutoffMinutes: 0, maxActivePerPatient: 5, slots,
+      },
+    ],
+  };
+  const registryFile = join(dir, 'registry.json');
+  const timebooksFile = join(dir, 'timebooks.json');
+  writeFileSync(registryFile, JSON.stringify(registry, null, 2));
+  writeFileSync(timebooksFile, JSON.stringify(timebooks, null, 2));
+  const trust = { anchors: [pki.rootCa.certPath], intermediates: [pki.issuingCa.certPath], crls: [pki.crls.issuing, pki.crls.root], revocation: 'crl' as const };
+  const protection: ProtectionConfig = {
+    signing: { key: us.signing.keyPath, certificate: us.signing.certPath },
+    decryption: { key: us.encryption.keyPath, certificate: us.encryption.certPath },
+    legacyDecryption: null,
+    trust,
+  };
+  return {
+    pki, dir, registryFile, timebooksFile, prefix, queues, slotIds, protection,
+    env(databaseUrl, extra = {}) {
+      return {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        DATABASE_URL: databaseUrl,
+        AMQP_URL,
+        REGISTRY_FILE: registryFile,
+        TIMEBOOKS_FILE: timebooksFile,
+        ACCEPT_SYNTHETIC_IDS: 'true',
+        SIGNING_KEY_FILE: us.signing.keyPath,
+        SIGNING_CERT_FILE: us.signing.certPath,
+        DECRYPTION_KEY_FILE: us.encryption.keyPath,
+        DECRYPTION_CERT_FILE: us.encryption.certPath,
+        TRUST_ANCHOR_FILES: trust.anchors.join(','),
+        INTERMEDIATE_CA_FILES: trust.intermediates.join(','),
+        CRL_FILES: trust.crls.join(','),
+        AMQP_PREFETCH: '20',
+        LOG_LEVEL: 'warn',
+        ...extra,
+      };
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const AMQP_SETTINGS: AmqpConfig = { herIds: [], prefetch: 20, deliveryLimit: 5, syncReplyTtlMs: 15_000, reconnectMaxMs: 2000 };
+
+/** Timebok in this process: app on `databaseUrl`, set-up imported, RabbitMQ transport started. */
+export async function startTimebok(
+  world: World,
+  databaseUrl: string,
+  schemas: SchemaSet,
+  extra: Partial<Omit<AmqpTransportOptions, 'settings'>> & { settings?: Partial<AmqpConfig>; logger?: Logger } = {},
+): Promise<{ app: App; transport: AmqpTransport; stop(): Promise<void> }> {
+  const logger = extra.logger ?? (process.env.TIMEBOK_TEST_LOG ? createLogger(process.env.TIMEBOK_TEST_LOG) : silentLogger);
+  const app = await createApp({
+    databaseUrl, clock: systemClock, logger, limits: DEFAULT_XML_LIMITS, acceptSyntheticIds: true, schemas, protection: world.protection,
+  });
+  const setup = await importSetup(app, world.registryFile, world.timebooksFile);
+  const { settings, logger: _l, ...rest } = extra;
+  const transport = await startAmqpTransport({
+    app, url: AMQP_URL, settings: { ...AMQP_SETTINGS, ...settings }, herIds: setup.ourHerIds, relayIntervalMs: 500, holdMinMs: 100, holdMaxMs: 1000, ...rest,
+  });
+  return {
+    app,
+    transport,
+    async stop() {
+      await transport.stop();
+      await app.close();
+    },
+  };
+}
+
+/**
+ * Timebok as a child process: `node --import tsx src/main.ts`, or the compiled `node dist/main.js` as
+ * `npm start` runs it (`compiled`; the caller makes sure dist/ is built).
+ */
+export function spawnTimebok(world: World, databaseUrl: string, extra: Record<string, string> = {}, options: { compiled?: boolean } = {}): ChildProcess {
+  const args = options.compiled ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: world.env(databaseUrl, extra),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    if (process.env.TIMEBOK_TEST_LOG) process.stderr.write(d);
+  });
+  return child;
+}
+
+// ---- synthetic patients and messages -------------------------------------------------------------------
+
+const K1 = [3, 7, 6, 1, 8, 9, 4, 5, 2];
+const K2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
+function mod11(digits: number[], weights: number[]): number | null {
+  const s = weights.reduce((a, w, i) => a + w * (digits[i] ?? 0), 0);
+  const k = 11 - (s % 11);
+  return k === 11 ? 0 : k === 10 ? null : k;
+}
+
+/** The i-th synthetic test fødselsnummer (month + 40), adult, valid check digits. */
+export function syntheticFnr(i: number): string {
+  const day = 1 + (i % 28);
+  const month = 41 + (Math.floor(i / 28) % 12);
+  const year = 50 + (Math.floor(i / 336) % 40);
+  for (let ind = 100 + (Math.floor(i / 13440) % 300); ; ind++) {
+    const base = `${String(day).padStart(2, '0')}${month}${year}${ind}`;
+    const d = [...base].map(Number);
+    const k1 = mod11(d, K1);
+    if (k1 === null) continue;
+    const k2 = mod11([...d, k1], K2);
+    if (k2 === null) continue;
+    return `${base}${k1}${k2}`;
+  }
+}
+
+const SENDER = `<Sender><Organisation><OrganisationName>DIREKTORATET FOR E-HELSE</OrganisationName><Ident><Id>${HELSENORGE}</Id><TypeId V="HER" S="2.16.578.1.12.4.1.1.9051" DN="HER-id"/></Ident><Organisation><OrganisationName>Digitale innbyggertjenester</OrganisationName><Ident><Id>${HN_SERVICE}</Id><TypeId V="HER" S="2.16.578.1.12.4.1.1.9051" DN="HER-id"/></Ident></Organisation></Organisation></Sender>`;
+const RECEIVER = `<Receiver><Organisation><OrganisationName>Testlegekontoret</OrganisationName><Ident><Id>${US}</Id><TypeId V="HER" S="2.16.578.1.12.4.1.1.9051" DN="HER-id"/></Ident><Organisation><OrganisationName>Laboratoriet</OrganisationName><Ident><Id>${LAB}</Id><TypeId V="HER" S="2.16.578.1.12.4.1.1.9051" DN="HER-id"/></Ident></Organisation></Organisation></Receiver>`;
+
+function head(msgId: string, ack: 'J' | 'N', fnr: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<MsgHead xmlns="http://www.kith.no/xmlstds/msghead/2006-05-24"><MsgInfo><Type V="DIALOG_INNBYGGER_TIMERESERVASJON" DN="Dialog med innbygger - timereservasjon"/><MIGversion>v1.2 2006-05-24</MIGversion><GenDate>${new Date().toISOString()}</GenDate><MsgId>${msgId}</MsgId><Ack V="${ack}" DN="${ack === 'J' ? 'Ja' : 'Nei'}"/>${SENDER}${RECEIVER}<Patient><FamilyName>Testesen</FamilyName><GivenName>Test</GivenName><Ident><Id>${fnr}</Id><TypeId V="FNR" S="2.16.578.1.12.4.1.1.8116" DN="Fødselsnummer"/></Ident></Patient></MsgInfo>`;
+}
+
+/** ReserverAvtale (RT, async) for one slot. */
+export function reserveXml(msgId: string, fnr: string, slotId: string): string {
+  return `${head(msgId, 'J', fnr)}<Document><RefDoc><MsgType V="XML" DN="XML-instans"/><Content><Dialogmelding xmlns="http://www.kith.no/xmlstds/dialog/2013-01-23"><Foresporsel><TypeForesp V="RT" S="2.16.578.1.12.4.1.1.7601" DN="Reserver time"/></Foresporsel></Dialogmelding></Content></RefDoc></Document><Document><RefDoc><MsgType V="XML" DN="XML-instans"/><Description>iCalendarBestillTime</Description><Content><icalendar xmlns="urn:ietf:params:xml:ns:icalendar-2.0"><vcalendar><properties><version><text>2.0</text></version><prodid><text>Helsenorge test</text></prodid></properties><components><vevent><properties><uid><text>${slotId}</text></uid><contact><text>${LAB}</text></contact></properties><components/></vevent></components></vcalendar></icalendar></Content></RefDoc></Document></MsgHead>`;
+}
+
+/** HentLedigeTimer (HLT, sync). */
+export function freeSlotsXml(msgId: string, fnr: string): string {
+  return `${head(msgId, 'N', fnr)}<Document><RefDoc><MsgType V="XML" DN="XML-instans"/><Content><Dialogmelding xmlns="http://www.kith.no/xmlstds/dialog/2013-01-23"><Foresporsel><TypeForesp V="HLT" S="2.16.578.1.12.4.1.1.7601" DN="Hent ledige timer"/><FraDato>${osloDate(0)}</FraDato><TilDato>${osloDate(30)}</TilDato></Foresporsel></Dialogmelding></Content></RefDoc></Document></MsgHead>`;
+}
+
+// ---- Helsenorge on the broker ----------------------------------------------------------------------------
+
+export interface Received {
+  queue: string;
+  msg: ConsumeMessage;
+  /** The verified MsgHead/AppRec text (empty for error reports). */
+  xml: string;
+}
+
+/** Helsenorge's side: declares its queues, sends protected requests, collects and verifies answers. */
+export class Helsenorge {
+  conn!: ChannelModel;
+  ch!: ConfirmChannel;
+  readonly received: Received[] = [];
+  private readonly trust: TrustOptions;
+  private readonly keys;
+  private readonly ourSigning: string[];
+  private readonly identity;
+  private readonly ourEncryption: string;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(private readonly world: World) {
+    const hn = world.pki.parties[HELSENORGE];
+    const us = world.pki.parties[US];
+    if (!hn || !us) throw new Error('test PKI lacks a party');
+    this.trust = loadTrust(trustFiles(world.pki), systemClock);
+    this.keys = { current: { key: loadKeyFile(hn.encryption.keyPath), certificatePem: certPem(hn.encryption) } };
+    this.ourSigning = [certPem(us.signing)];
+    this.identity = identity(hn.signing);
+    this.ourEncryption = certPem(us.encryption);
+  }
+
+  private closing = false;
+
+  /** Connects, declares Helsenorge's queues and consumes them; reconnects after a broker restart. */
+  async start(): Promise<void> {
+    const conn = await amqp.connect(AMQP_URL, { noDelay: true });
+    conn.on('error', () => undefined);
+    const ch = await conn.createConfirmChannel();
+    ch.on('error', () => undefined);
+    const { hnAsync, hnError, hnSyncReply } = this.world.queues;
+    for (const q of [hnAsync, hnError, hnSyncReply]) {
+      await ch.assertQueue(q, { durable: true });
+      await ch.consume(q, (m) => {
+        if (!m) return;
+        const xml = m.content.length > 0 ? this.open(m.content) : '';
+        this.received.push({ queue: q, msg: m, xml });
+        try {
+          ch.ack(m);
+        } catch {
+          // channel gone: redelivered (a wire duplicate, counted by the tests)
+        }
+        for (const w of this.waiters.splice(0)) w();
+      });
+    }
+    this.conn = conn;
+    this.ch = ch;
+    conn.on('close', () => {
+      if (!this.closing) void this.reconnect();
+    });
+  }
+
+  private async reconnect(): Promise<void> {
+    while (!this.closing) {
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        await this.start();
+        return;
+      } catch {
+        // broker still away
+      }
+    }
+  }
+
+  /** Verifies and decrypts one of our answers (signed by us, encrypted for Helsenorge). */
+  open(body: Buffer): string {
+    return Buffer.from(unprotect(body, this.keys, this.ourSigning, this.trust).content).toString('utf8');
+  }
+
+  /** Protects a MsgHead as Helsenorge would send it to us. */
+  protect(xml: string): Buffer {
+    return Buffer.from(protect(Buffer.from(xml, 'utf8'), this.identity, this.ourEncryption, { clock: systemClock, trust: this.trust }));
+  }
+
+  /** Publishes to one of our queues with the §2.3 properties (overridable; `null` drops a header). */
+  async send(
+    queue: string,
+    body: Buffer,
+    opts: { messageId?: string; sync?: boolean; correlationId?: string; headers?: Record<string, string | null>; type?: string | null; contentType?: string | null } = {},
+  ): Promise<string> {
+    const messageId = opts.messageId ?? randomUUID();
+    const headers: Record<string, string> = {};
+    const base: Record<string, string | null> = {
+      fromHerId: String(HN_SERVICE), toHerId: String(LAB), applicationTimeStamp: new Date().toISOString(), ...opts.headers,
+    };
+    for (const [k, v] of Object.entries(base)) if (v !== null) headers[k] = v;
+    const type = opts.type === undefined ? 'DIALOG_INNBYGGER_TIMERESERVASJON' : opts.type;
+    const contentType = opts.contentType === undefined ? PROTECTED_CONTENT_TYPE : opts.contentType;
+    await new Promise<void>((res, rej) => {
+      this.ch.publish('', queue, body, {
+        messageId,
+        correlationId: opts.correlationId ?? messageId,
+        replyTo: opts.sync ? this.world.queues.hnSyncReply : this.world.queues.hnAsync,
+        ...(contentType ? { contentType } : {}),
+        ...(type ? { type } : {}),
+        persistent: true,
+        headers,
+      }, (err: unknown) => (err ? rej(err) : res()));
+    });
+    return messageId;
+  }
+
+  /** Waits until `predicate` holds over what was received (or throws after `timeoutMs`). */
+  async waitFor(predicate: (r: Received[]) => boolean, timeoutMs = 60_000, what = 'answers'): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!predicate(this.received)) {
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what} (${this.received.length} received)`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 500));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.conn?.close().catch(() => undefined);
+  }
+}
+
+/** Deletes every queue of a world (ours with their dead-letter queues, Helsenorge's). */
+export async function deleteWorldQueues(world: World): Promise<void> {
+  const conn = await amqp.connect(AMQP_URL);
+  conn.on('error', () => undefined);
+  try {
+    const { ourSync, ourAsync, ourError, hnAsync, hnSync, hnError, hnSyncReply } = world.queues;
+    for (const q of [ourSync, ourAsync, ourError, hnAsync, hnSync, hnError, hnSyncReply, deadLetterQueueOf(ourSync), deadLetterQueueOf(ourAsync), deadLetterQueueOf(ourError)]) {
+      const ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      await ch.deleteQueue(q).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+/** Number of messages ready in a queue (0 when it does not exist). */
+export async function queueDepth(queue: string): Promise<number> {
+  const conn = await amqp.connect(AMQP_URL);
+  conn.on('error', () => undefined);
+  try {
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
+    const r = await ch.checkQueue(queue).catch(() => null);
+    return r?.messageCount ?? 0;
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+/** Waits until a queue exists (a Timebok child declared it). */
+export async function waitForQueue(queue: string, timeoutMs = 60_000): Promise<void> {
+  const conn = await amqp.connect(AMQP_URL);
+  conn.on('error', () => undefined);
+  try {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      const ok = await ch.checkQueue(queue).then(() => true, () => false);
+      if (ok) {
+        await ch.close().catch(() => undefined);
+        return;
+      }
+      if (Date.now() > end) throw new Error(`queue ${queue} was not declared in time`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+/** Direct SQL on a test database (invariants after a run). */
+export async function sqlQuery<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/** The value of the first `attr` on `element` (tests only). */
+export function attr(xml: string, element: string, name: string): string | undefined {
+  return new RegExp(`<(?:\\w+:)?${element}\\b[^>]*\\b${name}="([^"]*)"`).exec(xml)?.[1];
+}
+
+export function textOf(xml: string, element: string): string | undefined {
+  return new RegExp(`<(?:\\w+:)?${element}>([^<]*)</(?:\\w+:)?${element}>`).exec(xml)?.[1];
+}
