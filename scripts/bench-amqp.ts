@@ -9,7 +9,7 @@
  *
  * Replies are matched to requests by their AMQP message-id (the outbox row id, derived from the request's
  * MsgId), so the stand-in does not spend CPU decrypting during the run; a sample is decrypted and checked
- * afterwards. Uses the integration tests' world (test/integration/amqp/world.ts): test PKI, set-up files.
+ * afterwards. Uses the world shared with the integration tests (scripts/support/amqp-world.ts): test PKI, set-up files.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
