@@ -31,7 +31,7 @@ export interface AppOptions {
   logger: Logger;
   limits: XmlLimits;
   acceptSyntheticIds: boolean;
-  /** HER-ids served besides the owners of timebooks (DECISIONS 1). */
+  /** HER-ids served besides the owners of timebooks (docs/decisions.md §1). */
   ourHerIds?: number[];
   /** A compiled schema set to share (tests compile it once); loaded when absent. */
   schemas?: SchemaSet;
@@ -65,7 +65,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const schemas = options.schemas ?? (await loadSchemaSet());
   const registry = new RegistryService(db);
   const timebooks = new TimebookService(options.clock, {
-    // The book's HER-id is a service or a practitioner; its office is its level-1 parent (DECISIONS 25).
+    // The book's HER-id is a service or a practitioner; its office is its level-1 parent (docs/decisions.md §25).
     practitionersOfOffice: async (bookHerId: number) => {
       const party = await registry.getParty(bookHerId);
       const officeHerId = party?.parentHerId ?? bookHerId;
@@ -188,7 +188,7 @@ export interface SetupSummary {
 
 /**
  * Imports registry.json and timebooks.json (both idempotent) and records which parties are ours: the
- * owners of timebooks plus the configured HER-ids (DECISIONS 1, 2).
+ * owners of timebooks plus the configured HER-ids (docs/decisions.md §1, §2).
  */
 export async function importSetup(
   app: App,

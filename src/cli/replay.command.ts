@@ -37,7 +37,7 @@ export interface ReplayOptions {
 /** A usage or setup problem: exit code 2. */
 export class ReplayUsageError extends Error {}
 
-/** Parses `--now`: ISO 8601; without an offset it is Europe/Oslo local time (DECISIONS 4). */
+/** Parses `--now`: ISO 8601; without an offset it is Europe/Oslo local time (docs/decisions.md §4). */
 export function parseNow(value: string): Date {
   const dt = DateTime.fromISO(value, { zone: 'Europe/Oslo', setZone: true });
   if (!dt.isValid) throw new ReplayUsageError(`--now: not an ISO 8601 time: ${value}`);

@@ -109,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     registryFile: resolve(cwd, e.REGISTRY_FILE),
     timebooksFile: resolve(cwd, e.TIMEBOOKS_FILE),
     ourHerIds: splitList(e.OUR_HER_IDS).map(Number),
-    // Off by default (DECISIONS 10); on for the bundled demo world, whose patients are synthetic.
+    // Off by default (docs/decisions.md §10); on for the bundled demo world, whose patients are synthetic.
     acceptSyntheticIds: e.ACCEPT_SYNTHETIC_IDS ?? (env.REGISTRY_FILE === undefined && env.TIMEBOOKS_FILE === undefined),
     // Plain XML only when a setting allows it; on by default only for the bundled demo world without keys.
     allowPlainXml: e.ALLOW_PLAIN_XML ?? (env.REGISTRY_FILE === undefined && env.TIMEBOOKS_FILE === undefined && e.SIGNING_KEY_FILE === undefined),

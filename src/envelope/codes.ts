@@ -62,7 +62,7 @@ export const PROCESSES: Readonly<Record<ProcessCode, string>> = {
   APPREC: 'Applikasjonskvittering',
 };
 
-/** Known misspellings of process values, accepted on input only (DECISIONS 11). */
+/** Known misspellings of process values, accepted on input only (docs/decisions.md §11). */
 export const PROCESS_ALIASES: Readonly<Record<string, ProcessCode>> = {
   DIALOG_INNBYGGER_AVTALEBESTILLING: 'DIALOG_INNBYGGER_AVTALEAVBESTILLING',
 };
@@ -70,7 +70,7 @@ export const PROCESS_ALIASES: Readonly<Record<string, ProcessCode>> = {
 /** One 7601 request code: its display name and whether the function is answered synchronously. */
 export interface RequestCode {
   dn: string;
-  /** HLT, HBT and HB are synchronous; everything else is asynchronous (DECISIONS 3). */
+  /** HLT, HBT and HB are synchronous; everything else is asynchronous (docs/decisions.md §3). */
   sync: boolean;
 }
 
@@ -165,7 +165,7 @@ export const ROLES: Readonly<Record<string, string>> = {
 /**
  * Appointment and resource types written in xCal `categories` (7617 values, written without system),
  * plus `Telefon` (a slot type of ours that is not in the list we have seen). `Ordinær` is never written
- * (DECISIONS 24). The full 7617 list was not found (spec §14).
+ * (docs/decisions.md §24). The full 7617 list was not found (spec §14).
  */
 export const TIME_TYPES = [
   'Ordinær',
@@ -196,14 +196,14 @@ const key = (code: string): string => code.trim().toUpperCase();
 
 /**
  * Normalises MsgInfo/Type/@V for comparison: trimmed, upper case (AR spellings such as
- * `Dialog_Innbygger_Timereservasjon` match, DECISIONS 12) and known aliases mapped (DECISIONS 11).
+ * `Dialog_Innbygger_Timereservasjon` match, docs/decisions.md §12) and known aliases mapped (docs/decisions.md §11).
  */
 export function normaliseProcess(value: string): string {
   const upper = key(value);
   return PROCESS_ALIASES[upper] ?? upper;
 }
 
-/** True for the functions answered synchronously (HLT, HBT, HB; DECISIONS 3). Unknown codes are async. */
+/** True for the functions answered synchronously (HLT, HBT, HB; docs/decisions.md §3). Unknown codes are async. */
 export function isSyncFunction(code: string): boolean {
   return REQUEST_CODES[key(code)]?.sync ?? false;
 }

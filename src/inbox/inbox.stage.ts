@@ -12,7 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import { claimInbox, countDuplicate, findInbox } from './inbox.store.js';
 
 /**
- * The inbox stage: duplicates (docs/decisions.md, "Duplicates") and inbound AppRecs. The key of a
+ * The inbox stage: duplicates (docs/decisions.md §20) and inbound AppRecs. The key of a
  * message is its sender's level-2 HER-id + MsgId.
  */
 

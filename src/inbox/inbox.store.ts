@@ -3,7 +3,7 @@ import { int, intOrNull } from '../db/sql.js';
 import type { InboxRow } from './message.entities.js';
 
 /**
- * The processed-message store (docs/decisions.md, "Duplicates"), in plain SQL. The key is the sender's
+ * The processed-message store (docs/decisions.md §20), in plain SQL. The key is the sender's
  * level-2 HER-id + MsgId; the row id is derived from it.
  */
 

@@ -1,6 +1,6 @@
 import { EntitySchema } from 'typeorm';
 
-/** One processed inbound business message (key: sender level-2 HER-id + MsgId, DECISIONS 20). */
+/** One processed inbound business message (key: sender level-2 HER-id + MsgId, docs/decisions.md §20). */
 export interface InboxRow {
   id: string;
   senderHerId: number;

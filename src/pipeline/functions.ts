@@ -32,7 +32,7 @@ export interface FunctionContext {
 
 export { defaultText };
 
-/** Synchronous functions (DECISIONS 3). */
+/** Synchronous functions (docs/decisions.md §3). */
 export function isSyncRequest(message: InboundMessage): boolean {
   const f = message.functionCode;
   return f === 'HLT' || f === 'HBT' || f === 'HB';
@@ -87,12 +87,12 @@ export async function runFunction(tx: SqlTx, ctx: FunctionContext): Promise<Func
   }
 }
 
-/** The id of the wish a Timeønske message becomes (deterministic, DECISIONS 5). */
+/** The id of the wish a Timeønske message becomes (deterministic, docs/decisions.md §5). */
 export function wishIdOf(message: InboundMessage): string {
   return derivedId('wish', requestKey(message));
 }
 
-/** Duplicate key of a message as the pipeline forms it: sender level 2 + MsgId (DECISIONS 20). */
+/** Duplicate key of a message as the pipeline forms it: sender level 2 + MsgId (docs/decisions.md §20). */
 function requestKey(message: InboundMessage): string {
   return `${level2HerId(message.sender) ?? 0}:${message.msgId}`;
 }

@@ -171,7 +171,7 @@ export class Pipeline {
   }
 
   /**
-   * Duplicate (docs/decisions.md, "Duplicates"): the stored answer again, byte for byte; the same MsgId
+   * Duplicate (docs/decisions.md §20): the stored answer again, byte for byte; the same MsgId
    * with other content: refused as the error table says (E10). Runs in the transaction whose inbox
    * claim found the key taken.
    */

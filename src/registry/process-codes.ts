@@ -1,6 +1,6 @@
 /**
- * AR process codes (code list 8279) as Timebok compares them: case-insensitively (DECISIONS 12), with the
- * 2019 examples' typo `DIALOG_INNBYGGER_AVTALEBESTILLING` read as AVTALEAVBESTILLING (DECISIONS 11).
+ * AR process codes (code list 8279) as Timebok compares them: case-insensitively (docs/decisions.md §12), with the
+ * 2019 examples' typo `DIALOG_INNBYGGER_AVTALEBESTILLING` read as AVTALEAVBESTILLING (docs/decisions.md §11).
  */
 
 export const PROCESS_TIMERESERVASJON = 'DIALOG_INNBYGGER_TIMERESERVASJON';

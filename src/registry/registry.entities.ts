@@ -22,7 +22,7 @@ export interface PartyRow {
   importedAt: string;
 }
 
-/** A HER-id served by this Timebok (DECISIONS 1). */
+/** A HER-id served by this Timebok (docs/decisions.md §1). */
 export interface OurPartyRow {
   herId: number;
 }

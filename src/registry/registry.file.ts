@@ -11,7 +11,7 @@ import type { PartyCertificates, RegistryRecord, RegistrySource } from './types.
  * Accepted shape, per party: `herId` (positive integer, unique), `name`, `type`
  * (`Organization` | `Service` | `Person` | `Department`), `parentHerId` (a HER-id of this file, or null;
  * absent = null), `organizationNumber` (9 digits), `hprNumber` (digits), `active` (absent = true,
- * DECISIONS 19), `queues` `{ async, sync, error }`, `processes` (absent = none), `certificates`
+ * docs/decisions.md §19), `queues` `{ async, sync, error }`, `processes` (absent = none), `certificates`
  * `{ signing?, encryption? }` with paths relative to the file.
  *
  * "A party may have one certificate for both uses": besides `{ "signing": "x.pem", "encryption": "x.pem" }`

@@ -63,7 +63,7 @@ export async function importRegistry(
 }
 
 /**
- * Declares which HER-ids this Timebok serves (DECISIONS 1: timebook owners plus configured ones): after
+ * Declares which HER-ids this Timebok serves (docs/decisions.md §1: timebook owners plus configured ones): after
  * the call the set is exactly `herIds`. Idempotent.
  *
  * @throws TimebokError `ERR_CONFIG` for a HER-id that is not a positive integer.

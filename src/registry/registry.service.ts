@@ -36,7 +36,7 @@ interface Cached<T> {
 
 /**
  * The address registry as the pipeline asks it: parties with inheritance applied, and the addressing
- * checks of DECISIONS 14–16, 19. Reads only (the database through `db.manager`, then the optional
+ * checks of docs/decisions.md §14–16, 19. Reads only (the database through `db.manager`, then the optional
  * fallback source); results are cached in memory for `ttlMs`, unknown HER-ids included.
  *
  * Every method may throw `ERR_DEPENDENCY_UNAVAILABLE` (retry) when the database cannot be read.
@@ -101,7 +101,7 @@ export class RegistryService {
   }
 
   /**
-   * May a message for `process` be delivered to this receiver? (DECISIONS 14, 15, 19.) In this order:
+   * May a message for `process` be delivered to this receiver? (docs/decisions.md §14, §15, 19.) In this order:
    * level 2 unknown → `unknown`; level 1 not its registered parent → `wrong-parent`; level 1 unknown →
    * `unknown`; level 2 or level 1 inactive → `inactive`; level 2 not ours → `not-ours`; process not
    * activated on level 2 → `process-not-activated`. Processes compare case-insensitively and
@@ -138,7 +138,7 @@ export class RegistryService {
   }
 
   /**
-   * May this party send to us? (DECISIONS 16, 19.) It must be in the registry, and it and its parent
+   * May this party send to us? (docs/decisions.md §16, §19.) It must be in the registry, and it and its parent
    * active. `herId` is the sender's level-2 HER-id (AMQP `fromHerId`).
    */
   async checkSender(herId: number): Promise<SenderCheck> {
@@ -152,7 +152,7 @@ export class RegistryService {
   /**
    * The `Person` parties whose registered parent is `officeHerId`, in HER-id order, inactive ones
    * included (the caller decides; `active` is on each). For timebook eligibility `officeList`
-   * (DECISIONS 25). Only the database snapshot is searched, not the fallback source.
+   * (docs/decisions.md §25). Only the database snapshot is searched, not the fallback source.
    */
   async practitionersOfOffice(officeHerId: number): Promise<Party[]> {
     const now = this.clock.now().getTime();

@@ -9,7 +9,7 @@ export interface Party {
   parentHerId: number | null;
   organizationNumber: string | null;
   hprNumber: string | null;
-  /** A party without `active` in the file is active (DECISIONS 19). */
+  /** A party without `active` in the file is active (docs/decisions.md §19). */
   active: boolean;
   /** AR process codes (8279) activated on the party, as written in the file. */
   processes: string[];
@@ -19,7 +19,7 @@ export interface Party {
   certificates: { signing: string | null; encryption: string | null } | null;
 }
 
-/** The answer to "may this message be delivered to this receiver?" (DECISIONS 14, 15). */
+/** The answer to "may this message be delivered to this receiver?" (docs/decisions.md §14, §15). */
 export type ReceiverCheck =
   | { ok: true; party: Party; parent: Party | null }
   | { ok: false; reason: 'unknown' | 'inactive' | 'not-ours' | 'wrong-parent' | 'process-not-activated' };
@@ -64,7 +64,7 @@ export interface RegistrySource {
   fetchParty(herId: number): Promise<RegistryRecord | null>;
 }
 
-/** The answer to "may this party send to us?" (DECISIONS 16): known and active. */
+/** The answer to "may this party send to us?" (docs/decisions.md §16): known and active. */
 export type SenderCheck =
   | { ok: true; party: Party; parent: Party | null }
   | { ok: false; reason: 'unknown' | 'inactive' };

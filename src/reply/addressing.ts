@@ -23,7 +23,7 @@ export interface Address {
  */
 export const PRACTITIONER_ROLE: CodedValue = { v: '6', s: '2.16.578.1.12.4.1.1.9034', dn: 'Fastlege' };
 
-/** Builds an address from registry parties (DECISIONS 17: our names come from the registry). */
+/** Builds an address from registry parties (docs/decisions.md §17: our names come from the registry). */
 export function addressFromRegistry(party: Party, parent: Party | null): Address {
   const level = (p: Party): AddressLevel => ({
     herId: p.herId,

@@ -27,7 +27,7 @@ export interface AppRecSpec {
 const STATUS_DN: Record<AppRecSpec['status'], string> = { '1': 'OK', '2': 'Avvist' };
 
 /**
- * Builds an AppRec 1.1 (protocol §9). Addressing per DECISIONS 18: `Inst` = level 1; a level-2
+ * Builds an AppRec 1.1 (protocol §9). Addressing per docs/decisions.md §18: `Inst` = level 1; a level-2
  * organisation goes in `Dept`, a practitioner in `HCPerson`.
  */
 export function buildAppRec(spec: AppRecSpec): string {

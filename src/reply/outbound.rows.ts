@@ -15,7 +15,7 @@ import { appendXcal } from './xcal.builder.js';
 /**
  * The outgoing rows of one inbound message, built (MsgHead/AppRec XML or an error-queue report) and
  * addressed (queue, HER-ids, correlation), ready for the outbox. Ids are derived from the message key,
- * so a re-run builds the same ids (docs/decisions.md, "Deterministic ids").
+ * so a re-run builds the same ids (docs/decisions.md §5).
  */
 
 /** A counterparty resolved in the registry, with the address we write to it. */

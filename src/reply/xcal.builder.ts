@@ -3,7 +3,7 @@ import type { CalendarEntry } from '../timebook/types.js';
 import type { VEvent } from '../envelope/types.js';
 import { NS, PRODID } from './namespaces.js';
 
-/** A VEVENT to write: a domain entry, or a request's VEVENT echoed back (DECISIONS 29). */
+/** A VEVENT to write: a domain entry, or a request's VEVENT echoed back (docs/decisions.md §29). */
 export type OutboundEvent = CalendarEntry | VEvent;
 
 /** Appends an xCal `icalendar` with one VEVENT per entry (protocol §8). */

@@ -17,7 +17,7 @@ export type EligibilityFailure = 'min-age' | 'max-age' | 'age-unknown' | 'list-o
 export type EligibilityVerdict = { eligible: true } | { eligible: false; failed: EligibilityFailure };
 
 /**
- * Whether the patient (never the representative: DECISIONS 25) may see and book a timebook with `rule`.
+ * Whether the patient (never the representative: docs/decisions.md §25) may see and book a timebook with `rule`.
  * Every key given must hold; no rule means everyone. Age bounds are inclusive and counted on the request
  * date; a patient without a known birth date fails an age rule.
  */

@@ -5,7 +5,7 @@ import { IANAZone } from 'luxon';
  * `YYYY-MM-DDTHH:mm[:ss]`) because that is how the file and xCal carry them; instants are epoch ms.
  *
  * Luxon resolves an ambiguous wall time (the repeated autumn hour) to its *second* occurrence and
- * silently moves a non-existent one (the spring gap) forward; DECISIONS 22 needs the first occurrence and
+ * silently moves a non-existent one (the spring gap) forward; docs/decisions.md §22 needs the first occurrence and
  * "does not exist", so the resolution is done here from the zone's offsets.
  */
 

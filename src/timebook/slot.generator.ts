@@ -12,7 +12,7 @@ import type { ScheduleEntry, SingleSlotDefinition, SlotType, Weekday } from './t
 
 /** A slot to materialise. Times: ISO-8601 UTC instants and local wall clock (`YYYY-MM-DDTHH:mm:ss`). */
 export interface SlotSpec {
-  /** `<timebookId>@<local start YYYY-MM-DDTHH:mm>` (DECISIONS 5), or a single slot's explicit id. */
+  /** `<timebookId>@<local start YYYY-MM-DDTHH:mm>` (docs/decisions.md §5), or a single slot's explicit id. */
   id: string;
   timebookId: string;
   startUtc: string;
@@ -48,7 +48,7 @@ export function slotIdFor(timebookId: string, localStart: string): string {
  * The slots of `book` that start in [fromUtc, toUtc), ordered by start. Pure.
  *
  * Schedule lines step through local wall-clock time from `from` in `slotMinutes` steps, on the listed
- * weekdays between `validFrom` and `validTo` (both inclusive). DECISIONS 22: a start in the missing
+ * weekdays between `validFrom` and `validTo` (both inclusive). docs/decisions.md §22: a start in the missing
  * spring hour is not created; in the repeated autumn hour only its first occurrence is; a slot lasts
  * `slotMinutes` real minutes (so its local end may jump across the change), must end by `to`, and never
  * overlaps the previous slot of the same line. Single slots are exempt from validFrom/validTo and

@@ -3,7 +3,7 @@ import { bookById, booksAtHerId } from './booking.core.js';
 import type { TimebookRow } from './timebook.entities.js';
 
 /**
- * Timebook definitions cached in memory (docs/decisions.md, "Timebook cache"). Every write to the
+ * Timebook definitions cached in memory (docs/decisions.md §33). Every write to the
  * `timebook` table, by anyone and from any process, bumps `timebook_generation.n` through a database
  * trigger. Each transaction that reads definitions first reads that counter (one tiny statement, which
  * on PostgreSQL also takes the patient's lock when one is asked for); a different value than the cached

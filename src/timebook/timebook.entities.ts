@@ -62,7 +62,7 @@ export interface SlotRow {
 }
 
 export interface AppointmentRow {
-  /** Derived from the inbound MsgId (DECISIONS 5). */
+  /** Derived from the inbound MsgId (docs/decisions.md §5). */
   id: string;
   slotId: string;
   timebookId: string;

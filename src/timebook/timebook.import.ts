@@ -20,7 +20,7 @@ const CHUNK = 200;
 const HOLDING_STATES = ['requested', 'booked', 'completed', 'no-show'];
 
 /**
- * Imports a validated `timebooks.json` in one transaction (DECISIONS 2: on every replay run).
+ * Imports a validated `timebooks.json` in one transaction (docs/decisions.md §2: on every replay run).
  *
  * Idempotent: the same file with the same clock changes nothing. A changed file updates the books and
  * adds, changes or removes **free future** slots only; a slot with holds (booked > 0 or an appointment

@@ -41,7 +41,7 @@ export interface TimebookServiceOptions {
    * practitioner) and must resolve its level-1 office itself; it may return HER-ids or parties.
    */
   practitionersOfOffice?: (bookHerId: number) => PractitionerList | Promise<PractitionerList>;
-  /** Most VEVENTs in one free-slots reply (docs/decisions.md, "Free slots"). Default 500. */
+  /** Most VEVENTs in one free-slots reply (docs/decisions.md §23, §26). Default 500. */
   maxSlots?: number;
   /** Longest prerequisites text (`TekstNotatInnhold` ≤ 1000 characters). Default 1000. */
   maxPrerequisitesChars?: number;
@@ -57,7 +57,7 @@ const DAY = 86_400_000;
 type Refusal = { code: '06' | '26' | '30'; reason: string };
 
 /**
- * The timebook rules (docs/decisions.md, "Timebook rules") behind HentLedigeTimer, ReserverAvtale,
+ * The timebook rules (docs/decisions.md §21–31) behind HentLedigeTimer, ReserverAvtale,
  * AvbestillAvtale and HentPlanlagteTimer. Every method runs in the caller's transaction, so that the
  * inbox and outbox rows of the message commit together with the booking. Business outcomes are
  * returned as reply codes; only broken invariants throw.
@@ -204,7 +204,7 @@ export class TimebookService implements TimebookOperations {
   }
 
   /**
-   * Cancels the patient's own appointment (docs/decisions.md, "Cancellation"): `uid`/`related-to` are
+   * Cancels the patient's own appointment (docs/decisions.md §30): `uid`/`related-to` are
    * matched against appointment ids and slot ids. 09 when not found, not theirs, not cancellable or
    * inside the cut-off; 08 again when already cancelled. Frees the slot's place in the same transaction.
    */
@@ -252,7 +252,7 @@ export class TimebookService implements TimebookOperations {
 
   /**
    * The patient's requested (TENTATIVE) and booked (CONFIRMED) appointments in the receiver's books from
-   * 00:00 local today (docs/decisions.md, "Planned appointments"): `01` with them, or `02`.
+   * 00:00 local today (docs/decisions.md §31): `01` with them, or `02`.
    */
   async listPlanned(tx: SqlTx, receiverHerId: number, patient: PatientFacts): Promise<PlannedResult> {
     const now = this.clock.now().getTime();
@@ -481,7 +481,7 @@ export function appointmentEntry(
   };
 }
 
-/** summary / description / location of a book (DECISIONS 24). */
+/** summary / description / location of a book (docs/decisions.md §24). */
 function display(book: TimebookRow): Pick<CalendarEntry, 'summary' | 'description' | 'location'> {
   const out: Pick<CalendarEntry, 'summary' | 'description' | 'location'> = { summary: book.name };
   if (book.text !== null) out.description = book.text;

@@ -49,7 +49,7 @@ export interface FreeSlotsResult {
   /** 03 free slots, 04 none (or no published book), 30 not eligible for any book. */
   code: '03' | '04' | '30';
   slots: CalendarEntry[];
-  /** Prerequisites texts of the books offered, each after its book's name (DECISIONS 23); null if none. */
+  /** Prerequisites texts of the books offered, each after its book's name (docs/decisions.md §23); null if none. */
   prerequisites: string | null;
 }
 

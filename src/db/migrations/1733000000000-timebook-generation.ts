@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * A generation counter for the timebook definitions (docs/decisions.md, "Timebook cache"): one row,
+ * A generation counter for the timebook definitions (docs/decisions.md §33): one row,
  * bumped by a trigger on every write to `timebook`, whoever writes (an import, staff, the admin API,
  * another process, a person with psql). Each process caches the definitions and compares the counter
  * once per transaction: a changed counter drops the cache.

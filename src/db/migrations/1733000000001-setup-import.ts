@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * What the last set-up import read (a digest of registry.json, timebooks.json and our HER-ids): a start
- * with the same files skips the import (docs/decisions.md, "Start-up").
+ * with the same files skips the import (docs/decisions.md §34).
  */
 export class SetupImportMigration1733000000001 implements MigrationInterface {
   name = 'SetupImportMigration1733000000001';
