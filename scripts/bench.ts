@@ -146,7 +146,7 @@ function countingRelay(app: App): OutboxRelay {
  * whole pipeline in-process on a fresh database, 8 requests in flight, the relay drained after each
  * message as the transports do. Counted by the database layer (plain SQL and TypeORM alike).
  */
-async function statementsOnPostgres(base: string, schemas: Awaited<ReturnType<typeof loadSchemaSet>>): Promise<number> {
+export async function statementsOnPostgres(base: string, schemas: Awaited<ReturnType<typeof loadSchemaSet>>): Promise<number> {
   const pg = (await import('pg')).default;
   const name = `timebok_bench_sql_${process.pid}`;
   const admin = new pg.Client({ connectionString: base });
@@ -186,4 +186,4 @@ async function statementsOnPostgres(base: string, schemas: Awaited<ReturnType<ty
   }
 }
 
-await main();
+if (process.argv[1]?.endsWith('bench.ts') || process.argv[1]?.endsWith('bench.js')) await main();

@@ -101,10 +101,13 @@ export class OutboxRelay {
       this.waiting = round.waiting;
       const rows = round.rows;
       if (rows.length === 0) return sent;
+      // Fewer groups than asked for: nothing more was claimable a moment ago. Rows committed since then
+      // come with their own drain() call (which runs this again), or with the periodic one.
+      const more = round.groups >= this.batchGroups;
       if (this.publisher.publishMany) {
         const outcome = await this.runBatch(rows, this.publisher.publishMany.bind(this.publisher));
         sent += outcome.sent;
-        if (outcome.stop || outcome.sent === 0) return sent;
+        if (outcome.stop || outcome.sent === 0 || !more) return sent;
         continue;
       }
       let progressed = false;
@@ -127,7 +130,7 @@ export class OutboxRelay {
         sent += 1;
         progressed = true;
       }
-      if (!progressed) return sent;
+      if (!progressed || !more) return sent;
     }
   }
 

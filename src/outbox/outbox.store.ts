@@ -105,41 +105,47 @@ export interface ClaimOptions {
  * Claims up to `groups` unclaimed conversation groups (oldest first) and returns every unsent row this
  * relay now holds, in send order (created_at, seq), minus rows that must wait for an earlier row of
  * their group that someone else holds or that is backing off (per-conversation order is kept).
- * Two statements (claim, read with the blockers), or one when nothing was claimed and nothing is held.
+ * One statement (the claim returns the rows and their blockers); two when rows of an earlier round wait.
  */
 export async function claimUnsent(db: Database, o: ClaimOptions): Promise<OutboxRow[]> {
   return (await claimRound(db, o)).rows;
 }
 
 /** {@link claimUnsent}, also telling how many held rows wait for a row held elsewhere (still ours). */
-export async function claimRound(db: Database, o: ClaimOptions): Promise<{ rows: OutboxRow[]; waiting: number }> {
+export async function claimRound(db: Database, o: ClaimOptions): Promise<{ rows: OutboxRow[]; waiting: number; groups: number }> {
   const now = o.now.toISOString();
   const until = new Date(o.now.getTime() + o.leaseMs).toISOString();
-  const claimed = await db.query(
+  // For each claimed row, the lowest seq of its group that is unsent and held by someone else (another
+  // relay's live claim, or a back-off): our rows from that seq on must wait. Rows this statement claims
+  // are excluded whether the subquery sees them before (claimable: no live claim) or after the update
+  // (ours), so it means the same on PostgreSQL and SQLite.
+  const foreign = `(SELECT MIN(b.seq) FROM outbox_message b
+       WHERE b.sent_at IS NULL AND b.claimed_until >= ? AND b.claimed_by <> ?
+         AND (b.inbox_id = COALESCE(outbox_message.inbox_id, outbox_message.id)
+              OR (b.inbox_id IS NULL AND b.id = COALESCE(outbox_message.inbox_id, outbox_message.id))))`;
+  const claimed = await db.query<Row>(
     `UPDATE outbox_message SET claimed_by = ?, claimed_until = ?
      WHERE ${CLAIMABLE} AND ${GROUP} IN (
        SELECT g FROM (
          SELECT ${GROUP} AS g, MIN(created_at) AS first_at FROM outbox_message
          WHERE ${CLAIMABLE} GROUP BY ${GROUP} ORDER BY first_at LIMIT ?
        ) pick
-     ) RETURNING id`,
-    [o.owner, until, now, now, o.groups],
+     ) RETURNING ${COLUMNS}, ${foreign} AS foreign_seq`,
+    [o.owner, until, now, now, o.groups, now, o.owner],
   );
-  if (claimed.length === 0 && o.mayHoldClaims === false) return { rows: [], waiting: 0 };
-  // Each row with the lowest seq of its group that is unsent and not ours (held elsewhere or backing
-  // off): our rows from that seq on must wait.
-  const rows = await db.query<Row>(
-    `SELECT ${COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')},
-       (SELECT MIN(b.seq) FROM outbox_message b
-         WHERE b.sent_at IS NULL AND (b.claimed_by IS NULL OR b.claimed_by <> ?)
-           AND (b.inbox_id = COALESCE(o.inbox_id, o.id) OR (b.inbox_id IS NULL AND b.id = COALESCE(o.inbox_id, o.id)))) AS foreign_seq
-     FROM outbox_message o
-     WHERE o.claimed_by = ? AND o.sent_at IS NULL AND o.claimed_until >= ?
-     ORDER BY o.created_at, o.seq`,
-    [o.owner, o.owner, now],
-  );
+  const groups = new Set(claimed.map((r) => String(r.inbox_id ?? r.id))).size;
+  let rows = claimed;
+  if (o.mayHoldClaims !== false) {
+    // Rows claimed in an earlier round that waited: read everything this relay holds.
+    rows = await db.query<Row>(
+      `SELECT ${COLUMNS}, ${foreign.replace(/outbox_message\.(inbox_id|id)/g, 'o.$1')} AS foreign_seq
+       FROM outbox_message o WHERE o.claimed_by = ? AND o.sent_at IS NULL AND o.claimed_until >= ?`,
+      [now, o.owner, o.owner, now],
+    );
+  }
+  rows.sort((a, b) => (String(a.created_at) < String(b.created_at) ? -1 : String(a.created_at) > String(b.created_at) ? 1 : int(a.seq) - int(b.seq)));
   const ready = rows.filter((r) => r.foreign_seq === null || int(r.seq) < int(r.foreign_seq)).map(outboxRow);
-  return { rows: ready, waiting: rows.length - ready.length };
+  return { rows: ready, waiting: rows.length - ready.length, groups };
 }
 
 /** Marks a row sent and drops its claim. */
