@@ -12,7 +12,7 @@
  * afterwards. Uses the world shared with the integration tests (scripts/support/amqp-world.ts): test PKI, set-up files.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import amqp, { type ConfirmChannel } from 'amqplib';
 import pg from 'pg';
@@ -47,6 +47,34 @@ function rssMb(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU time (clock ticks, user + system) of the processes whose command name matches, or of `pids`. */
+function cpuTicks(match: (comm: string, pid: number) => boolean): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!match(comm, Number(entry))) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
+/** CPU ticks of Timebok (the children), PostgreSQL and RabbitMQ (every such process on the machine). */
+function cpuSample(children: ChildProcess[]): { timebok: number; postgres: number; rabbitmq: number } {
+  const pids = new Set(children.map((c) => c.pid));
+  return {
+    timebok: cpuTicks((_, pid) => pids.has(pid)),
+    postgres: cpuTicks((comm) => comm.startsWith('postgres')),
+    rabbitmq: cpuTicks((comm) => comm.startsWith('beam') || comm.startsWith('erl')),
+  };
 }
 
 /** Waits until `queue` has `consumers` consumers; the time it took in ms. */
@@ -170,12 +198,19 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     // throughput
     log(`  amqp: protecting ${n} requests as Helsenorge …`);
     const batch = Array.from({ length: n }, build);
+    const cpu0 = cpuSample(children);
     const t0 = performance.now();
     for (const r of batch) publish(world.queues.ourAsync, r.body);
     await ch.waitForConfirms();
     await until(() => batch.every((r) => arrivals.has(replyIdOf(r.msgId))), 600_000);
     const t1 = Math.max(...batch.map((r) => arrivals.get(replyIdOf(r.msgId)) as number));
     figures.e2e_reserve_per_s = (n * 1000) / (t1 - t0);
+    // CPU of each party during the throughput run, in cores (ticks are 1/100 s): where the time goes.
+    const cpu1 = cpuSample(children);
+    const seconds1 = (performance.now() - t0) / 1000;
+    figures.cpu_cores_timebok = (cpu1.timebok - cpu0.timebok) / 100 / seconds1;
+    figures.cpu_cores_postgres = (cpu1.postgres - cpu0.postgres) / 100 / seconds1;
+    figures.cpu_cores_rabbitmq = (cpu1.rabbitmq - cpu0.rabbitmq) / 100 / seconds1;
     figures.rss_after_load_mb = Math.max(...children.map((c) => rssMb(c.pid)));
 
     // latency at the target's offered rate (200/s), with sync HentLedigeTimer probes every 100 ms

@@ -98,7 +98,6 @@ async function main(): Promise<void> {
   figures.sqlite_statements_per_booking = (rtApp.db.counter.statements - rtStatements) / rtN;
   await rtApp.close();
   world.cleanup();
-  schemas.dispose();
 
   Object.assign(figures, await runCryptoBench());
   // The CPU floor of one protected booking: 1 decrypt + 1 verify of the request, 2 signs + 2 encryptions
@@ -130,6 +129,7 @@ async function main(): Promise<void> {
   if (figures.e2e_reserve_per_s) {
     console.log(`  AMQP+PG e2e / CMS CPU floor       ${ratio('e2e_reserve_per_s', 'cms_floor_per_s').toFixed(2)}`);
   }
+  schemas.dispose();
   if (jsonFile) {
     writeFileSync(jsonFile, `${JSON.stringify(figures, null, 2)}\n`);
     console.log(`written to ${jsonFile}`);
