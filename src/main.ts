@@ -11,7 +11,6 @@ import { createApp, importSetup, type App, type SetupSummary } from './app.js';
 import { OutboxRelay } from './outbox/outbox.relay.js';
 import { SpoolConsumer } from './transport/spool/spool.consumer.js';
 import { SpoolPublisher } from './transport/spool/spool.publisher.js';
-import { startAmqpTransport } from './transport/amqp/amqp.transport.js';
 import { systemClock } from './shared/clock.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { TimebokError, isTimebokError } from './shared/errors.js';
@@ -76,6 +75,8 @@ async function runAmqp(config: Config, url: string, app: App, setup: SetupSummar
   const herIds = config.amqp.herIds.length > 0 ? config.amqp.herIds : setup.ourHerIds;
   const strangers = herIds.filter((h) => !setup.ourHerIds.includes(h));
   if (strangers.length > 0) logger.warn({ herIds: strangers }, 'AMQP_HER_IDS names HER-ids that are not ours; their messages will be refused (E21)');
+  // Loaded only when RabbitMQ is configured: the embedded default starts without amqplib.
+  const { startAmqpTransport } = await import('./transport/amqp/amqp.transport.js');
   const transport = await startAmqpTransport({ app, url, settings: config.amqp, herIds });
   logger.info({ queues: transport.queues.map((q) => q.name) }, 'Timebok is running on RabbitMQ');
   return () => transport.stop();
