@@ -1,5 +1,5 @@
 import { managerOf } from '../db/database.js';
-import { placeholders, type SqlTx } from '../db/sql.js';
+import type { SqlTx } from '../db/sql.js';
 import type { Clock } from '../shared/clock.js';
 import {
   activeAppointments,
@@ -8,6 +8,7 @@ import {
   findAppointmentById,
   findSlotById,
   insertAppointment,
+  lockKey,
   patientLockKey,
   plannedAppointments,
   releaseSlot,
@@ -275,7 +276,7 @@ export class TimebookService implements TimebookOperations {
    * message that got this far). Cold path: TypeORM in the same transaction.
    */
   async storeRequest(tx: SqlTx, row: CitizenRequestRow): Promise<void> {
-    await tx.query(tx.dialect === 'postgres' ? 'SELECT pg_advisory_xact_lock(hashtext(?))' : 'SELECT ?', [`request:${row.id}`]);
+    await lockKey(tx, `request:${row.id}`);
     const repo = managerOf(tx).getRepository(CitizenRequestEntity);
     if ((await repo.findOne({ where: { id: row.id } })) === null) await repo.insert(row);
   }
