@@ -55,10 +55,12 @@ export interface PipelineDeps {
 export { herIdOfQueue } from '../inbox/inbox.stage.js';
 
 /**
- * The receive pipeline for one delivery, in the order of PRODUCT.md: transport → unprotect → envelope
- * (guard, parse) → sender and spoofing → duplicate → schema → receiver → patient → function, with the
- * inbox row and every outbound row (AppRec, reply, report) written in the booking's transaction.
- * Known faults are answered; unknown ones are thrown (the transport then retries / dead-letters).
+ * The receive pipeline for one delivery, the order of the stages and nothing else (docs/pipeline.md):
+ * transport fields → unprotect → envelope (guard, parse; inbound AppRecs go to the inbox stage) → sender
+ * and spoofing → schema → receiver → patient, worked out in memory → one transaction: the inbox claim
+ * (a taken key answers as a duplicate: inbox stage), the function (timebook), the outgoing rows
+ * (reply/outbound.rows.ts) and the outcome. Known faults are answered; unknown ones are thrown (the
+ * transport then retries / dead-letters).
  */
 export class Pipeline {
   constructor(private readonly deps: PipelineDeps) {}
