@@ -31,7 +31,7 @@ export interface AmqpBenchOptions {
   rate?: number;
   seconds?: number;
   log?: (line: string) => void;
-  /** Extra environment for the Timebok processes (e.g. NODE_OPTIONS=--cpu-prof to profile them). */
+  /** Extra environment for the Timebok processes (Node 20 refuses --cpu-prof in NODE_OPTIONS). */
   childEnv?: Record<string, string>;
   /** Citizens and slots (capacity 1) of the mass-vaccination run (default 10,000 and 2,000; 0 = skip). */
   massCitizens?: number;

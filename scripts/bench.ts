@@ -112,11 +112,7 @@ async function main(): Promise<void> {
   if (process.env.AMQP_URL && pgUrl && /^postgres(ql)?:\/\//.test(pgUrl)) {
     // the Timebok processes run compiled JavaScript, as `npm start` does
     execFileSync(process.execPath, [join(root, 'scripts/ensure-build.mjs')], { stdio: 'inherit' });
-    // `--profile DIR`: the Timebok processes write V8 CPU profiles there (summarise them with
-    // `node scripts/support/cpuprofile-summary.mjs DIR`)
-    const profileAt = process.argv.indexOf('--profile');
-    const childEnv: Record<string, string> = profileAt >= 0 ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(process.argv[profileAt + 1] ?? 'profiles')}` } : {};
-    Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l), childEnv }));
+    Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l) }));
     figures.e2e_ratio_to_floor = figures.e2e_reserve_per_s! / figures.cms_floor_per_s;
     if (!process.argv.includes('--no-mass')) Object.assign(figures, await runMassVaccination({ databaseUrl: pgUrl, log: (l) => console.log(l) }));
   } else {
