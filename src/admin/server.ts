@@ -13,7 +13,7 @@ import { buildOpenApi, type DocumentedRoute } from './openapi.js';
 import { registerApiRoutes } from './routes.js';
 import { TimebookAdmin } from './timebook.admin.js';
 import { authenticate, type Caller, type Role, type TokenEntry } from './tokens.js';
-import type { RetentionJob } from './retention.js';
+import type { RetentionResult } from './retention.js';
 
 /** A readiness check (`/readyz`): the database, the broker, the registry's age, our certificates. */
 export interface ReadinessCheck {
@@ -29,7 +29,8 @@ export interface AdminDeps {
   tokens: readonly TokenEntry[];
   metrics?: TimebokMetrics;
   readiness?: ReadinessCheck[];
-  retention?: RetentionJob;
+  /** The retention job (POST /api/retention/run). */
+  retention?: { run(): Promise<RetentionResult> };
   /** Changes newer than this are held back from the feed (default 2000 ms). */
   feedLagMs?: number;
 }

@@ -156,7 +156,10 @@ async function inboundSteps(em: EntityManager, i: InboxRow): Promise<TrailStep[]
   }
   const outs = await em.getRepository(OutboxEntity).find({ where: [{ inboxId: i.id }, ...(staffAnswers.length ? [{ id: In(staffAnswers) }] : [])], order: { createdAt: 'ASC', seq: 'ASC' } });
   steps.push(...(await outgoingSteps(em, outs)));
-  const archived = await em.getRepository(TrailEntity).find({ where: { inboxId: i.id, stage: 'outgoing' } });
+  const archived = await em.getRepository(TrailEntity).find({
+    where: [{ inboxId: i.id, stage: 'outgoing' }, ...(staffAnswers.length ? [{ outboxId: In(staffAnswers), stage: 'outgoing' }] : [])],
+    order: { at: 'ASC' },
+  });
   steps.push(...archivedSteps(archived.filter((t) => !outs.some((o) => o.id === t.outboxId))));
   return steps;
 }
