@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,7 +112,7 @@ test('keyboard only: log in, move between views with the arrow keys, confirm wit
     await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: 'reply 05' }).waitFor();
     const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll('input, select, textarea')]
+      Array.from(document.querySelectorAll('input, select, textarea'))
         .filter((el) => !(el as HTMLElement).closest('[hidden]'))
         .filter((el) => !(el.id && document.querySelector(`label[for="${el.id}"]`)) && !el.getAttribute('aria-label'))
         .map((el) => el.outerHTML),
