@@ -41,12 +41,22 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AdminContext): void
   app.get('/api/whoami', { ...meta('staff', 'the caller\'s token name and role', 'meta') }, async (req) => req.caller);
 
   // ------------------------------------------------------------------------------------- timebooks
-  app.get('/api/timebooks', { ...meta('staff', 'list timebooks', 'timebooks') }, async () => ({ timebooks: await ctx.books.list() }));
+  // A book's eligibility may list patients (fødselsnumre): reading it is access-logged.
+  const listed = (books: { eligibility: { patients?: string[] } | null }[]) => books.flatMap((b) => b.eligibility?.patients ?? []);
+  app.get('/api/timebooks', { ...meta('staff', 'list timebooks', 'timebooks') }, async (req) => {
+    const timebooks = await ctx.books.list();
+    await ctx.logRead(req, listed(timebooks));
+    return { timebooks };
+  });
   app.post<{ Body: Record<string, unknown> }>('/api/timebooks', { schema: { body: bookBody }, ...meta('staff', 'create a timebook (a timebooks.json entry)', 'timebooks') }, async (req, reply) => {
     const book = await ctx.books.create(req.body, actor(req));
     return reply.code(201).send(book);
   });
-  app.get<{ Params: { id: string } }>('/api/timebooks/:id', { schema: { params: bookParams }, ...meta('staff', 'one timebook', 'timebooks') }, async (req) => ctx.books.get(req.params.id));
+  app.get<{ Params: { id: string } }>('/api/timebooks/:id', { schema: { params: bookParams }, ...meta('staff', 'one timebook', 'timebooks') }, async (req) => {
+    const book = await ctx.books.get(req.params.id);
+    await ctx.logRead(req, listed([book]), book.id);
+    return book;
+  });
   app.patch<{ Params: { id: string }; Body: Record<string, unknown> }>(
     '/api/timebooks/:id',
     { schema: { params: bookParams, body: bookPatch }, ...meta('staff', 'change a timebook: name, location, meeting place, video details, prerequisites, eligibility, notice/horizon/cut-off, confirmation, urgent …', 'timebooks') },
@@ -101,11 +111,15 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AdminContext): void
   });
 
   // ------------------------------------------------------------------------ held requests and wishes
-  app.get('/api/requests', { ...meta('staff', 'requests held in manual books, waiting for staff (oldest first)', 'requests') }, async (req) => {
-    const pending = await ctx.staff.listPending();
+  app.get<{ Querystring: { book?: string; herId?: number } }>(
+    '/api/requests',
+    { schema: { querystring: obj({ book: BOOK_ID, herId: HER_ID }) }, ...meta('staff', 'requests held in manual books, waiting for staff (oldest first), by book or our HER-id', 'requests') },
+    async (req) => {
+    const pending = (await ctx.staff.listPending()).filter((p) => (!req.query.book || p.bookId === req.query.book) && (req.query.herId === undefined || p.ourHerId === req.query.herId));
     await ctx.logRead(req, pending.map((p) => p.patientId));
     return { requests: pending };
-  });
+    },
+  );
   const textBody = obj({ text: TEXT });
   app.post<{ Params: { id: string }; Body: { text?: string } }>('/api/requests/:id/confirm', { schema: { params: idParams, body: textBody }, ...meta('staff', 'confirm a held request: 05', 'requests') }, async (req) =>
     ctx.staff.confirm(req.params.id, textOf(req.body)),
@@ -120,11 +134,12 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AdminContext): void
     { schema: { params: idParams, body: obj({ practitioner, slotId: str(130), text: TEXT }, ['practitioner']) }, ...meta('staff', 'book a held request with another practitioner: 10', 'requests') },
     async (req) => ctx.staff.bookOther(req.params.id, { practitioner: req.body.practitioner, ...(req.body.slotId ? { slotId: req.body.slotId } : {}), ...textOf(req.body) }),
   );
-  app.get<{ Querystring: { all?: boolean; text?: boolean } }>(
+  app.get<{ Querystring: { all?: boolean; text?: boolean; function?: string; herId?: number } }>(
     '/api/wishes',
-    { schema: { querystring: obj({ all: { type: 'boolean' }, text: { type: 'boolean' } }) }, ...meta('staff', 'Timeønsker: open ones, or all', 'requests') },
+    { schema: { querystring: obj({ all: { type: 'boolean' }, text: { type: 'boolean' }, function: { type: 'string', enum: ['OT', 'OET', 'OAT'] }, herId: HER_ID }) }, ...meta('staff', 'Timeønsker: open ones, or all; by function or our HER-id', 'requests') },
     async (req) => {
-      const wishes = await ctx.staff.listWishes({ all: req.query.all ?? false, includeText: req.query.text ?? false });
+      const q = req.query;
+      const wishes = (await ctx.staff.listWishes({ all: q.all ?? false, includeText: q.text ?? false })).filter((w) => (!q.function || w.functionCode === q.function) && (q.herId === undefined || w.ourHerId === q.herId));
       await ctx.logRead(req, wishes.map((w) => w.patientId));
       return { wishes };
     },

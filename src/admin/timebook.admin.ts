@@ -169,6 +169,8 @@ export class TimebookAdmin {
       const slot = await repo.findOne({ where: { id: slotId } });
       if (slot === null) throw new AdminError('not-found', `slot ${slotId} does not exist`);
       await repo.update({ id: slotId }, { blocked });
+      // The book's updatedAt moves with every change to it or its slots (caches of other processes watch it).
+      await em.getRepository(TimebookEntity).update({ id: slot.timebookId }, { updatedAt: this.clock.now().toISOString() });
       await this.record(em, actor, slot.timebookId, blocked ? 'block-slot' : 'unblock-slot', { slotId });
       return { ...slot, blocked };
     });
@@ -186,11 +188,9 @@ export class TimebookAdmin {
       const holders = await em.getRepository(AppointmentEntity).count({ where: { slotId, status: In(HOLDING) } });
       if (slot.booked > 0 || holders > 0) throw new AdminError('conflict', `slot ${slotId} holds appointments: block it instead`);
       const book = await em.getRepository(TimebookEntity).findOneOrFail({ where: { id: slot.timebookId } });
-      if (slot.origin === 'single') {
-        const local = slot.localStart.slice(0, 16);
-        const slots = book.singleSlots.filter((x) => x.start !== local && x.id !== slotId);
-        await em.getRepository(TimebookEntity).update({ id: book.id }, { singleSlots: slots, updatedAt: this.clock.now().toISOString() });
-      }
+      const local = slot.localStart.slice(0, 16);
+      const slots = slot.origin === 'single' ? book.singleSlots.filter((x) => x.start !== local && x.id !== slotId) : book.singleSlots;
+      await em.getRepository(TimebookEntity).update({ id: book.id }, { singleSlots: slots, updatedAt: this.clock.now().toISOString() });
       await repo.delete({ id: slotId });
       await this.record(em, actor, book.id, 'remove-slot', { slotId });
     });

@@ -176,6 +176,18 @@ describe('requests, wishes and appointments: what `timebok staff` does', () => {
     expect(ops.json.entries).toHaveLength(1);
   });
 
+  test('requests and wishes filter by book, function and HER-id; a book listing patients is access-logged when read', async () => {
+    const id = await hold();
+    expect((await world.call('GET', '/api/requests?book=blodprover')).json.requests).toEqual([]);
+    expect((await world.call('GET', '/api/requests?book=september-fastlege&herId=91095')).json.requests.map((r: { id: string }) => r.id)).toEqual([id]);
+    expect((await world.call('GET', '/api/wishes?function=OT')).json.wishes).toEqual([]);
+    expect((await world.call('GET', '/api/wishes?function=XX')).status).toBe(400);
+    await world.call('PATCH', '/api/timebooks/blodprover', { body: { eligibility: { patients: [PATIENT] } } });
+    const before = await world.app.db.manager.getRepository(AccessLogEntity).count({ where: { action: 'GET /api/timebooks/:id' } });
+    expect((await world.call('GET', '/api/timebooks/blodprover')).json.eligibility).toEqual({ patients: [PATIENT] });
+    expect((await world.app.db.manager.getRepository(AccessLogEntity).count({ where: { action: 'GET /api/timebooks/:id' } })) - before).toBe(1);
+  });
+
   test('desk booking, move, cancel: one Avtale each; the appointment shows its history', async () => {
     const created = await world.call('POST', '/api/appointments', { body: { bookId: 'blodprover', slotId: 'blodprover@2019-07-02T08:00', patientId: PATIENT, givenName: 'Line', familyName: 'Danser' } });
     expect(created.status).toBe(201);
