@@ -200,6 +200,43 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AdminContext): void
     },
   );
 
+  app.get<{ Querystring: { after?: string } }>(
+    '/api/changes/stream',
+    { schema: { querystring: obj({ after: str(400) }) }, ...meta('staff', 'the changes feed as server-sent events (event `appointment`, id = cursor; resumes from Last-Event-ID)', 'feed') },
+    async (req, reply) => {
+      const header = req.headers['last-event-id'];
+      let after = (typeof header === 'string' && header !== '' ? header : undefined) ?? req.query.after;
+      // A bad cursor is refused before the stream starts (400 like the cursor endpoint).
+      await readChanges(ctx.db, ctx.clock, { ...(after ? { after } : {}), limit: 1, lagMs: ctx.feedLagMs ?? 2000 });
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.write(': timebok changes feed\n\n');
+      let open = true;
+      req.raw.on('close', () => {
+        open = false;
+      });
+      let idle = 0;
+      while (open) {
+        try {
+          const page = await readChanges(ctx.db, ctx.clock, { ...(after ? { after } : {}), limit: 200, lagMs: ctx.feedLagMs ?? 2000 });
+          if (page.events.length > 0) {
+            await ctx.logRead(req, page.events.map((e) => e.patientId));
+            for (const e of page.events) res.write(`id: ${e.cursor}\nevent: appointment\ndata: ${JSON.stringify(e)}\n\n`);
+            after = page.next ?? after;
+            idle = 0;
+            continue;
+          }
+        } catch {
+          res.write('event: error\ndata: {"error":"internal"}\n\n');
+        }
+        if (++idle % 15 === 0) res.write(': keep-alive\n\n');
+        await new Promise((r) => setTimeout(r, ctx.feedPollMs ?? 1000));
+      }
+      res.end();
+    },
+  );
+
   // ---------------------------------------------------------------------------------------- messages
   app.get<{ Querystring: { msgId?: string; herId?: number; process?: string; function?: string; outcome?: string; from?: string; to?: string; limit?: number } }>(
     '/api/messages',

@@ -33,6 +33,8 @@ export interface AdminDeps {
   retention?: { run(): Promise<RetentionResult> };
   /** Changes newer than this are held back from the feed (default 2000 ms). */
   feedLagMs?: number;
+  /** How often the server-sent events stream looks for changes (default 1000 ms). */
+  feedPollMs?: number;
 }
 
 export interface RouteMeta {
@@ -76,6 +78,8 @@ export async function buildAdminServer(deps: AdminDeps): Promise<FastifyInstance
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
+    // Server-sent event streams stay open: closing the server ends them.
+    forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
   const routes: DocumentedRoute[] = [];

@@ -235,4 +235,20 @@ describe('messages and the changes feed', () => {
     expect(next.json.events).toEqual([expect.objectContaining({ appointmentId: id, status: 'booked' })]);
     expect((await world.call('GET', '/api/changes?after=bm9wZQ')).status).toBe(400);
   });
+
+  test('the same feed as server-sent events: a booking arrives as an `appointment` event with its cursor as id', async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${world.base}/api/changes/stream`, { headers: { authorization: 'Bearer staff-token-for-tests' }, signal: abort.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const id = await hold();
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!/event: appointment\ndata: .*\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    const data = JSON.parse(/event: appointment\ndata: (.*)\n/.exec(text)![1]!);
+    expect(data).toMatchObject({ appointmentId: id, status: 'requested', origin: 'helsenorge' });
+    expect(text).toContain(`id: ${data.cursor}\n`);
+    expect((await world.call('GET', '/api/changes/stream?after=bm9wZQ')).status).toBe(400);
+  });
 });

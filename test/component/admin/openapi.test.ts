@@ -26,7 +26,7 @@ test('every route the server has is described, and every described route exists'
     'POST /api/timebooks/{id}/slots', 'POST /api/slots/{slotId}/block', 'POST /api/slots/{slotId}/unblock', 'DELETE /api/slots/{slotId}',
     'GET /api/requests', 'POST /api/requests/{id}/confirm', 'POST /api/requests/{id}/reject', 'POST /api/requests/{id}/book-other',
     'GET /api/wishes', 'POST /api/wishes/{id}/answer', 'GET /api/appointments', 'GET /api/appointments/{id}', 'POST /api/appointments',
-    'POST /api/appointments/{id}/cancel', 'POST /api/appointments/{id}/no-show', 'POST /api/appointments/{id}/move', 'GET /api/changes',
+    'POST /api/appointments/{id}/cancel', 'POST /api/appointments/{id}/no-show', 'POST /api/appointments/{id}/move', 'GET /api/changes', 'GET /api/changes/stream',
     'GET /api/messages', 'GET /api/messages/{msgId}/trail', 'GET /api/access-log', 'POST /api/retention/run',
   ].sort();
   expect(described).toEqual(expected);
