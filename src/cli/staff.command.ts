@@ -304,7 +304,7 @@ async function withService(io: StaffIo, work: (svc: StaffService, audit: Audit) 
   } catch (err) {
     if (isStaffError(err)) {
       io.err(`timebok staff: ${err.message}`);
-      return err.kind === 'usage' ? 2 : 1;
+      return err.exitCode;
     }
     if (isTimebokError(err)) {
       io.err(`timebok staff: ${err.code}: ${err.message}`);
