@@ -136,7 +136,10 @@ async function loadWeek() {
         el('h3', {}, `${wd} ${date.slice(8)}.${date.slice(5, 7)}`),
         list.length === 0
           ? el('p', {}, 'Ingen timer')
-          : el('ul', {}, list.map((s) => el('li', {}, el('span', { class: `slot ${s.state}`, title: s.id }, `${s.localStart.slice(11, 16)} ${STATE[s.state]}${s.capacity > 1 ? ` ${s.booked}/${s.capacity}` : ''}`)))),
+          : el('ul', {}, list.map((s) => el('li', {},
+              el('span', { class: `slot ${s.state}`, title: s.id }, `${s.localStart.slice(11, 16)} ${STATE[s.state]}${s.capacity > 1 ? ` ${s.booked}/${s.capacity}` : ''}`),
+              s.appointments.map((a, i) => el('button', { type: 'button', class: 'link', 'aria-label': `Avtale ${s.localStart.slice(11, 16)}${s.appointments.length > 1 ? ` nr. ${i + 1}` : ''}`, onclick: () => openAppointment(a.id) }, 'avtale')),
+            ))),
       );
     }),
   );
@@ -245,21 +248,29 @@ function wishCard(w) {
 $('#reload-wishes').addEventListener('click', loadWishes);
 
 // ------------------------------------------------------------------------- appointment and trail
-$('#appointment-form').addEventListener('submit', async (e) => {
+async function openAppointment(id) {
+  show('appointment');
+  $('#appointment-id').value = id;
+  await loadAppointment();
+}
+$('#appointment-form').addEventListener('submit', (e) => {
   e.preventDefault();
+  loadAppointment();
+});
+async function loadAppointment() {
   try {
     const { appointment: a, history } = await api('GET', `/api/appointments/${encodeURIComponent($('#appointment-id').value.trim())}`);
     $('#appointment').replaceChildren(
       el('div', { class: 'card' },
         dl([['Status', a.status], ['Timebok', a.bookId], ['Tid', `${a.start.replace('T', ' ').slice(0, 16)}–${a.end.slice(11, 16)}`], ['Pasient', a.patientId], ['Navn', a.patientName ?? ''], ['Kilde', a.origin === 'desk' ? 'ekspedisjonen' : 'Helsenorge']]),
         el('h3', {}, 'Historikk'),
-        el('ol', {}, history.map((h) => el('li', {}, `${(h.at ?? '').replace('T', ' ').slice(0, 19)} ${h.what}`, h.msgId ? el('button', { type: 'button', onclick: () => openTrail(h.msgId) }, 'spor') : null))),
+        el('ol', {}, history.map((h) => el('li', {}, `${(h.at ?? '').replace('T', ' ').slice(0, 19)} ${h.what} `, h.msgId ? el('button', { type: 'button', class: 'link', 'aria-label': `Meldingsspor for ${h.what}`, onclick: () => openTrail(h.msgId) }, 'spor') : null))),
       ),
     );
   } catch (err) {
     say(err.message, true);
   }
-});
+}
 
 async function openTrail(msgId) {
   show('trail');

@@ -150,3 +150,24 @@ test('at 360 px wide the page does not scroll sideways; the week view and the re
     await page.close();
   }
 });
+
+test('from the week view to the appointment, its history and the message trail', async () => {
+  const page = await open();
+  try {
+    await login(page);
+    await page.getByLabel('Timebok').selectOption({ label: 'Fastlege August September' });
+    await page.getByLabel('Fra dato').fill('2019-07-01');
+    await page.getByRole('button', { name: 'Vis', exact: true }).click();
+    await page.getByRole('button', { name: 'Avtale 11:45' }).click();
+    await page.getByText('requested through Helsenorge (DIALOG_INNBYGGER_TIMERESERVASJON RT)').waitFor();
+    expect(await page.locator('#appointment dd').allTextContents()).toEqual(expect.arrayContaining(['requested', PATIENT, 'Helsenorge']));
+    await page.getByRole('button', { name: /^Meldingsspor for requested through Helsenorge/ }).click();
+    await page.locator('#trail li').first().waitFor();
+    const steps = await page.locator('#trail li strong').allTextContents();
+    expect(steps).toEqual(['received', 'validated', 'registry', 'decision', 'booking', 'stored-for-staff', 'outgoing', 'sent']);
+    const log = await world.call('GET', '/api/access-log', { token: 'operator-token-for-tests' });
+    expect(log.json.entries).toEqual(expect.arrayContaining([expect.objectContaining({ channel: 'page', action: 'GET /api/appointments/:id', patientId: PATIENT })]));
+  } finally {
+    await page.close();
+  }
+});
