@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
@@ -60,7 +61,8 @@ export interface AdminContext extends AdminDeps {
   logRead(req: FastifyRequest, patients: Iterable<string | null | undefined>, target?: string | null): Promise<void>;
 }
 
-const PAGE_DIR = join(import.meta.dirname, 'page');
+// The page's files live next to this module in src/; a build (dist/) reads them from src/admin/page.
+const PAGE_DIR = [join(import.meta.dirname, 'page'), join(import.meta.dirname, '../../src/admin/page')].find((d) => existsSync(join(d, 'index.html'))) ?? join(import.meta.dirname, 'page');
 const PAGE_FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
