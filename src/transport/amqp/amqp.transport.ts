@@ -4,11 +4,12 @@
  * with confirms. Used by main.ts when AMQP_URL is set; docs/amqp.md describes the behaviour.
  */
 import type { App } from '../../app.js';
-import type { AmqpConfig } from '../../config/config.js';
+import type { AmqpConfig, AmqpProtocol } from '../../config/config.js';
 import { OutboxRelay } from '../../outbox/outbox.relay.js';
 import { recordReceiverError } from '../../outbox/outbox.store.js';
 import type { Party } from '../../registry/types.js';
 import { AmqpConnection } from './connection.js';
+import { parseBrokerUrl } from '../amqp10/address.js';
 import { AmqpConsumer, type ConsumerStats, type InboundProcessor } from './amqp.consumer.js';
 import { AmqpPublisher } from './amqp.publisher.js';
 import { queuesOf, type ConsumedQueue } from './topology.js';
@@ -30,20 +31,24 @@ export interface AmqpTransportOptions {
   holdMaxMs?: number;
 }
 
+/** A running broker transport, whichever protocol carries it (this file: 0-9-1; ../amqp10: 1.0). */
 export interface AmqpTransport {
+  protocol: AmqpProtocol;
   queues: ConsumedQueue[];
   relay: OutboxRelay;
   stats: ConsumerStats;
-  connection: AmqpConnection;
+  /** The process's one broker connection: `connects` counts (re)connects. */
+  connection: { readonly connects: number };
   /** Finishes the messages in hand, sends what the outbox holds, and closes the connection. */
   stop(): Promise<void>;
 }
 
 /**
- * Connects, asserts the topology of our queues and starts consuming; resolves once the first
- * connection is up (it keeps trying while the broker cannot be reached).
+ * Connects over AMQP 0.9.1, checks that our queues exist (declaring nothing: `timebok amqp declare` does
+ * that on a local broker) and starts consuming; resolves once the first connection is up (it keeps
+ * trying while the broker cannot be reached).
  *
- * @throws the broker's 406 PRECONDITION_FAILED when one of our queues exists with other arguments.
+ * @throws MissingQueueError naming a queue we must read that the broker does not have.
  */
 export async function startAmqpTransport(options: AmqpTransportOptions): Promise<AmqpTransport> {
   const { app, settings } = options;
@@ -58,6 +63,7 @@ export async function startAmqpTransport(options: AmqpTransportOptions): Promise
     clock: app.clock,
     logger,
     syncReplyTtlMs: settings.syncReplyTtlMs,
+    exchange: parseBrokerUrl(options.url).exchange,
   });
   const relay = new OutboxRelay(app.db, publisher, app.clock, logger);
   const drain = () => {
@@ -101,6 +107,7 @@ export async function startAmqpTransport(options: AmqpTransportOptions): Promise
   const timer = setInterval(drain, options.relayIntervalMs ?? 2000);
   let stopped: Promise<void> | null = null;
   return {
+    protocol: '0-9-1',
     queues,
     relay,
     stats: consumer.stats,
