@@ -225,8 +225,16 @@ export class Amqp10Connection {
   }
 }
 
-/** Waits until a link is attached (the broker's attach arrived) or refused (its error). */
-export function attached(link: { once(event: string, cb: (ctx: any) => void): unknown; is_open(): boolean }, kind: 'receiver' | 'sender', timeoutMs = 15_000): Promise<void> {
+/** A link or session failure as rhea reports it (`{condition, description}`), or undefined. */
+function endpointError(ctx: any, kind: 'receiver' | 'sender'): unknown {
+  return (kind === 'receiver' ? ctx?.receiver?.error : ctx?.sender?.error) ?? ctx?.session?.error;
+}
+
+/**
+ * Waits until a link is attached (the broker's attach arrived) or refused: its own error, or its
+ * session's (RabbitMQ ends the whole session when a link's address names no queue or exchange).
+ */
+export function attached(link: { once(event: string, cb: (ctx: any) => void): unknown; session: { once(event: string, cb: (ctx: any) => void): unknown } }, kind: 'receiver' | 'sender', timeoutMs = 15_000): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let done = false;
     const timer = setTimeout(() => finish(new Error(`${kind} attach timed out`)), timeoutMs);
@@ -238,8 +246,9 @@ export function attached(link: { once(event: string, cb: (ctx: any) => void): un
       else reject(err);
     };
     link.once(`${kind}_open`, () => finish(null));
-    link.once(`${kind}_error`, (ctx: any) => finish((kind === 'receiver' ? ctx.receiver?.error : ctx.sender?.error) ?? new Error(`${kind} refused`)));
-    link.once(`${kind}_close`, (ctx: any) => finish((kind === 'receiver' ? ctx.receiver?.error : ctx.sender?.error) ?? new Error(`${kind} closed`)));
-    link.once('disconnected', () => finish(new Error('disconnected')));
+    link.once(`${kind}_error`, (ctx: any) => finish(endpointError(ctx, kind) ?? new Error(`${kind} refused`)));
+    link.once(`${kind}_close`, (ctx: any) => finish(endpointError(ctx, kind) ?? new Error(`${kind} closed`)));
+    link.session.once('session_error', (ctx: any) => finish(ctx?.session?.error ?? new Error('session ended')));
+    link.session.once('session_close', (ctx: any) => finish(ctx?.session?.error ?? new Error('session ended')));
   });
 }

@@ -19,6 +19,7 @@
 import type { Connection, Delivery, EventContext, Receiver } from 'rhea';
 import type { InboundDelivery } from '../../pipeline/types.js';
 import type { Logger } from '../../shared/logger.js';
+import { TimebokError } from '../../shared/errors.js';
 import type { InboundProcessor, ConsumerStats } from '../amqp/amqp.consumer.js';
 import { isDependencyFailure, redactedReason } from '../amqp/failures.js';
 import type { ErrorReport } from '../amqp/properties.js';
@@ -72,14 +73,25 @@ export class Amqp10Consumer {
     this.current = att;
     this.heldCount = 0;
     this.owed.clear();
+    // A session of its own: a failing sender (publisher) cannot end our receivers with it.
+    const session = conn.create_session();
+    session.begin();
+    const sessionLost = (ctx: EventContext) => {
+      if (this.stopping || this.current !== att) return;
+      this.options.onLinkLost(conn, `receiver session: ${amqpErrorText(ctx.session?.error)}`);
+    };
+    session.on('session_error', sessionLost);
+    session.on('session_close', sessionLost);
     for (const q of this.options.queues) {
-      const receiver = conn.open_receiver({ source: { address: sourceAddress(q.name) }, autoaccept: false, credit_window: 0 });
+      const receiver = session.open_receiver({ source: { address: sourceAddress(q.name) }, autoaccept: false, credit_window: 0 });
       try {
         await attached(receiver, 'receiver');
       } catch (err) {
         const e = err as { condition?: unknown; description?: unknown };
-        if (e && e.condition === 'amqp:not-found') {
-          throw Object.assign(new Error(`queue ${q.name} does not exist on the broker (it is the bus's to create; for a local broker run \`timebok amqp declare\`)`), { condition: 'amqp:not-found', queue: q.name });
+        if (e && (e.condition === 'amqp:not-found' || /NOT_FOUND/.test(String(e.description)))) {
+          throw new TimebokError('ERR_AMQP_QUEUE_MISSING', `queue ${q.name} does not exist on the broker (it is the bus's to create; for a local broker run \`timebok amqp declare\`)`, {
+            disposition: 'crash', cause: err, detail: { queue: q.name },
+          });
         }
         throw err;
       }

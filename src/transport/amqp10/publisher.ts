@@ -8,7 +8,7 @@
  * RabbitMQ 3.10's AMQP 1.0 plugin accepts a message sent to an exchange that routes it nowhere (there is
  * no `mandatory` in AMQP 1.0): a missing receiver queue is not seen here. docs/amqp.md says so.
  */
-import rhea, { type Connection, type Delivery, type EventContext, type Sender } from 'rhea';
+import rhea, { type Connection, type Delivery, type EventContext, type Sender, type Session } from 'rhea';
 import type { OutboxRow } from '../../inbox/message.entities.js';
 import type { Publisher } from '../../outbox/outbox.relay.js';
 import type { OutboundEncoder } from '../../protection/outbound.js';
@@ -49,6 +49,8 @@ type Waiter = (err: unknown | null) => void;
 
 export class Amqp10Publisher implements Publisher {
   private conn: Connection | null = null;
+  /** Our own session (a sender refused by the broker ends its session: the receivers are not on it). */
+  private session: Session | null = null;
   private readonly senders = new Map<string, Promise<Sender>>();
   private readonly waiters = new Map<Delivery, Waiter>();
 
@@ -58,6 +60,7 @@ export class Amqp10Publisher implements Publisher {
   async attach(conn: Connection): Promise<void> {
     this.failAll(retry('connection replaced before the broker settled the message'));
     this.senders.clear();
+    this.session = null;
     this.conn = conn;
     conn.on('disconnected', () => {
       if (this.conn === conn) {
@@ -87,11 +90,34 @@ export class Amqp10Publisher implements Publisher {
     w(err);
   }
 
+  /** The publishing session, begun when first needed and again after the broker ended it. */
+  private sessionOf(conn: Connection): Session {
+    if (this.session) return this.session;
+    const session = conn.create_session();
+    session.begin();
+    const ended = (ctx: EventContext) => {
+      if (this.session !== session) return;
+      this.session = null;
+      this.senders.clear();
+      const reason = amqpErrorText(ctx.session?.error);
+      const waiting = [...this.waiters.entries()].filter(([d]) => (d as unknown as { link?: { session?: unknown } }).link?.session === session);
+      for (const [d, w] of waiting) {
+        this.waiters.delete(d);
+        w(retry(`publishing session ended: ${reason}`));
+      }
+      if (this.conn === conn) this.options.logger.warn({ reason }, 'AMQP 1.0 publishing session ended by the broker; a new one is begun on the next send');
+    };
+    session.on('session_error', ended);
+    session.on('session_close', ended);
+    this.session = session;
+    return session;
+  }
+
   private sender(conn: Connection, queue: string): Promise<Sender> {
     const existing = this.senders.get(queue);
     if (existing) return existing;
     const opening = (async () => {
-      const sender = conn.open_sender({ target: { address: targetAddress(this.options.exchange, queue) } });
+      const sender = this.sessionOf(conn).open_sender({ target: { address: targetAddress(this.options.exchange, queue) } });
       sender.on('accepted', (ctx: EventContext) => this.settled(ctx, null));
       sender.on('rejected', (ctx: EventContext) => this.settled(ctx, new NotAcceptedError('rejected', queue, amqpErrorText((ctx.delivery?.remote_state as { error?: unknown } | undefined)?.error))));
       sender.on('released', (ctx: EventContext) => this.settled(ctx, new NotAcceptedError('released', queue)));
@@ -195,6 +221,7 @@ export class Amqp10Publisher implements Publisher {
     const opened = [...this.senders.values()];
     this.senders.clear();
     this.conn = null;
+    this.session = null;
     for (const s of opened) {
       try {
         (await s).close();

@@ -77,14 +77,17 @@ test('reads the queues `amqp declare` set up (quorum, delivery limit, dead-lette
 });
 
 test('start-up with a queue we must read missing fails and names the queue', async () => {
+  // A world and database of its own (its registry names other queues for the same HER-ids).
   const other = await makeWorld({ slots: 1, protocol });
+  const otherDb = await freshDatabase(`amqpmissing${protocol.replace(/\W/g, '')}`);
   try {
     const c = await amqp.connect(AMQP_URL);
     const ch = await c.createChannel();
     await ch.deleteQueue(other.queues.ourError);
     await c.close();
-    await expect(startTimebok(other, db.url, schemas)).rejects.toThrow(new RegExp(`queue ${other.queues.ourError} does not exist`));
+    await expect(startTimebok(other, otherDb.url, schemas)).rejects.toThrow(new RegExp(`queue ${other.queues.ourError} does not exist`));
   } finally {
+    await otherDb.drop();
     await deleteWorldQueues(other);
     other.cleanup();
   }
@@ -230,13 +233,18 @@ test('a message that keeps failing (unknown fault) is requeued, dead-lettered af
     const got = await ch.get(dead, { noAck: false });
     expect(got && got.properties.messageId).toBe(messageId);
     expect(got && got.properties.headers?.['x-first-death-reason']).toBe('delivery_limit');
-    expect(got && got.properties.headers?.fromHerId).toBe(String(HN_SERVICE));
+    // (RabbitMQ 3.10 does not map AMQP 1.0 application properties to 0.9.1 headers: read them over 0.9.1 only.)
+    if (protocol === '0-9-1') expect(got && got.properties.headers?.fromHerId).toBe(String(HN_SERVICE));
     if (got) ch.nack(got, false, true);
     await ch.close();
   } finally {
     await conn.close();
   }
   poisonIds = new Set();
+  // requeue-dead speaks 0.9.1: RabbitMQ 3.10 hands it an AMQP 1.0 message's application properties only
+  // as an encoded `x-amqp-1.0-app-properties` header, so it cannot move such a message faithfully
+  // (docs/amqp.md). Over 1.0 the test ends at the dead letter.
+  if (protocol === '1.0') return;
   const lines: string[] = [];
   expect(await runRequeueDead({ url: AMQP_URL, queue: world.queues.ourAsync, dryRun: true }, (l) => lines.push(l))).toBe(1);
   expect(lines[0]).toContain(`message-id=${messageId}`);
