@@ -160,7 +160,7 @@ export class Amqp10Connection {
         const first = this.firstConnect;
         this.firstConnect = null;
         this.stopping = true;
-        first.reject(isTimebokError(err) ? err : new TimebokError('ERR_AMQP_REFUSED', `broker refused: ${reason}`, { disposition: 'crash', cause: err }));
+        first.reject(isTimebokError(err) ? err : new TimebokError('ERR_CONFIG', `broker refused: ${reason}`, { disposition: 'crash', cause: err }));
         return;
       }
       logger.warn({ err: reason, url: redactBrokerUrl(this.options.url), attempt: this.attempt + 1, alert: conn ? 'broker-setup-failed' : undefined }, 'AMQP 1.0 broker not usable; will retry');

@@ -89,7 +89,7 @@ export class Amqp10Consumer {
       } catch (err) {
         const e = err as { condition?: unknown; description?: unknown };
         if (e && (e.condition === 'amqp:not-found' || /NOT_FOUND/.test(String(e.description)))) {
-          throw new TimebokError('ERR_AMQP_QUEUE_MISSING', `queue ${q.name} does not exist on the broker (it is the bus's to create; for a local broker run \`timebok amqp declare\`)`, {
+          throw new TimebokError('ERR_CONFIG', `queue ${q.name} does not exist on the broker (it is the bus's to create; for a local broker run \`timebok amqp declare\`)`, {
             disposition: 'crash', cause: err, detail: { queue: q.name },
           });
         }

@@ -92,7 +92,7 @@ export function tlsRefusal(err: unknown): TimebokError | null {
   const which = classifyTlsError(err);
   if (which === null) return null;
   const code = (err as { code?: unknown }).code;
-  return new TimebokError('ERR_AMQP_TLS', `TLS refused: ${EXPLAINED[which]} [${which}${typeof code === 'string' ? `, ${code}` : ''}]`, {
+  return new TimebokError('ERR_CONFIG', `TLS refused: ${EXPLAINED[which]} [${which}${typeof code === 'string' ? `, ${code}` : ''}]`, {
     disposition: 'crash', cause: err, detail: { tls: which },
   });
 }
