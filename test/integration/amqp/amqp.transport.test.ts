@@ -217,7 +217,7 @@ test('an error report sent to our _error queue is recorded on the outbox row it 
   await waitUntil(async () => Number((await sqlQuery<{ n: string }>(db.url, 'SELECT count(*) AS n FROM outbox_message WHERE sent_at IS NULL'))[0]?.n) === 0, 20_000);
 });
 
-test('a message that keeps failing (unknown fault) is requeued, dead-lettered after limit + 1 deliveries, and requeue-dead brings it back', async () => {
+test(`a message that keeps failing (unknown fault) is ${protocol === '1.0' ? 'released' : 'requeued'}, dead-lettered after limit + 1 deliveries${protocol === '1.0' ? '' : ', and requeue-dead brings it back'}`, async () => {
   const messageId = randomUUID();
   const msgId = randomUUID();
   poisonIds = new Set([messageId]);
