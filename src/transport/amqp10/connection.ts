@@ -75,7 +75,8 @@ export class Amqp10Connection {
       ...(a.password !== undefined ? { password: a.password } : {}),
       reconnect: false,
       idle_time_out: options.idleTimeoutMs ?? 20_000,
-      // RabbitMQ's default vhost; NHN's bus has one per environment behind the host name.
+      // The open frame's hostname: RabbitMQ's AMQP 1.0 plugin picks the virtual host from it only when it
+      // reads `vhost:<name>`; the host name selects the default virtual host.
       hostname: a.host,
       container_id: options.name ?? 'timebok',
       ...(a.tls ? { transport: 'tls' as const, ...tlsConnectOptions(a.host, options.tls ?? {}) } : {}),

@@ -30,7 +30,6 @@ export interface Amqp10PublisherOptions {
   exchange: string | null;
   /** Longest wait for the broker's outcome (default 15 s, below the relay's claim lease). */
   settleTimeoutMs?: number;
-  onLinkLost: (conn: Connection, reason: string) => void;
 }
 
 function retry(message: string, cause?: unknown): TimebokError {

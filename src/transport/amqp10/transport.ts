@@ -36,7 +36,6 @@ export async function startAmqp10Transport(options: AmqpTransportOptions): Promi
     logger,
     syncReplyTtlMs: settings.syncReplyTtlMs,
     exchange: connection.exchange,
-    onLinkLost: linkLost,
   });
   const relay = new OutboxRelay(app.db, publisher, app.clock, logger);
   const drain = () => {

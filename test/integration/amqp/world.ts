@@ -520,19 +520,20 @@ export class Helsenorge {
       const s = sender;
       const ok = await new Promise<boolean>((res) => {
         const d = s.send(message);
-        const done = (ctx: EventContext, accepted: boolean) => {
-          if (ctx.delivery !== d) return;
+        const finish = (accepted: boolean) => {
           s.removeListener('accepted', onAccepted);
           s.removeListener('released', onOther);
           s.removeListener('rejected', onOther);
+          conn.removeListener('disconnected', onGone);
           res(accepted);
         };
-        const onAccepted = (ctx: EventContext) => done(ctx, true);
-        const onOther = (ctx: EventContext) => done(ctx, false);
+        const onAccepted = (ctx: EventContext) => ctx.delivery === d && finish(true);
+        const onOther = (ctx: EventContext) => ctx.delivery === d && finish(false);
+        const onGone = () => finish(false);
         s.on('accepted', onAccepted);
         s.on('released', onOther);
         s.on('rejected', onOther);
-        conn.once('disconnected', () => res(false));
+        conn.on('disconnected', onGone);
       });
       if (ok) return;
       this.senders10.delete(queue);
