@@ -12,7 +12,7 @@ import { AmqpConnection } from './connection.js';
 import { parseBrokerUrl } from '../amqp10/address.js';
 import { AmqpConsumer, type ConsumerStats, type InboundProcessor } from './amqp.consumer.js';
 import { AmqpPublisher } from './amqp.publisher.js';
-import { queuesOf, type ConsumedQueue } from './topology.js';
+import { deadLetterQueueOf, queuesOf, type ConsumedQueue } from './topology.js';
 
 export interface AmqpTransportOptions {
   app: Pick<App, 'db' | 'pipeline' | 'encoder' | 'registry' | 'clock' | 'logger'>;
@@ -39,6 +39,13 @@ export interface AmqpTransport {
   stats: ConsumerStats;
   /** The process's one broker connection: `connects` counts (re)connects. */
   connection: { readonly connects: number };
+  /** True while the broker connection is up (health). */
+  connected(): boolean;
+  /**
+   * Messages waiting in our queues' dead-letter queues (`<queue>.dead-letter`); null when not known (no
+   * connection, or AMQP 1.0, which has no way to ask a queue's depth).
+   */
+  deadLetters(): Promise<number | null>;
   /** Finishes the messages in hand, sends what the outbox holds, and closes the connection. */
   stop(): Promise<void>;
 }
@@ -112,6 +119,24 @@ export async function startAmqpTransport(options: AmqpTransportOptions): Promise
     relay,
     stats: consumer.stats,
     connection,
+    connected: () => connection.current !== null,
+    async deadLetters() {
+      const conn = connection.current;
+      if (conn === null) return null;
+      let total = 0;
+      for (const q of queues) {
+        const ch = await conn.createChannel();
+        ch.on('error', () => undefined);
+        try {
+          total += (await ch.checkQueue(deadLetterQueueOf(q.name))).messageCount;
+        } catch {
+          // no dead-letter queue (yet): nothing dead-lettered there
+        } finally {
+          await ch.close().catch(() => undefined);
+        }
+      }
+      return total;
+    },
     stop() {
       stopped ??= (async () => {
         clearInterval(timer);

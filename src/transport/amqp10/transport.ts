@@ -74,6 +74,9 @@ export async function startAmqp10Transport(options: AmqpTransportOptions): Promi
     relay,
     stats: consumer.stats,
     connection,
+    connected: () => connection.current !== null,
+    // AMQP 1.0 cannot ask a queue's depth; on NHN's bus the dead-letter queues are NHN's to watch.
+    deadLetters: () => Promise.resolve(null),
     stop() {
       stopped ??= (async () => {
         clearInterval(timer);
