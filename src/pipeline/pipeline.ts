@@ -5,6 +5,7 @@ import { guardXml } from '../envelope/xml.guard.js';
 import { parseMsgHead } from '../envelope/msghead.parser.js';
 import { checkPersonId } from '../envelope/person-id.js';
 import { parseAppRec } from '../envelope/apprec.parser.js';
+import { rootLocalName } from '../envelope/xml.read.js';
 import type { Party, ReceiverCheck } from '../registry/types.js';
 import type { TimebookOperations } from '../timebook/types.js';
 import { addressFromRegistry, ourAddressFor, type Address } from '../reply/addressing.js';
@@ -93,11 +94,12 @@ export class Pipeline {
     const plain = await this.deps.unprotector.unprotect(delivery, claimedParty);
     const text = guardXml(plain, settings.limits);
 
-    if (/^\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*<([A-Za-z_][\w.-]*:)?AppRec[\s>]/.test(text)) {
+    if (rootLocalName(text) === 'AppRec') {
       return this.recordAppRec(delivery, text);
     }
     const message = parseMsgHead(text, settings.limits);
-    const senderHerId = level2HerId(message.sender);
+    // A level 2 without HER-id names no communication party: level 1 does not stand in for it.
+    const senderHerId = message.sender.level2 && message.sender.level2.herId === null ? null : level2HerId(message.sender);
     if (senderHerId === null) {
       throw new TimebokError('ERR_TRANSPORT_FIELD', 'MsgHead sender has no HER-id', { detail: { field: 'Sender' } });
     }
@@ -131,6 +133,7 @@ export class Pipeline {
     const key = `${sender.herId}:${message.msgId}`;
     const sync = isSyncRequest(message);
 
+    if (message.msgId.trim() === '') return this.refuseWithoutMsgId(delivery, message, sender, contentHash, sync);
     const earlier = await this.answerDuplicate(delivery, message, sender, contentHash, sync);
     if (earlier) return earlier;
 
@@ -294,6 +297,25 @@ export class Pipeline {
       await addOutbox(em, rows);
       return { ...this.outcome(status, message, outcomeText, rows.map((r) => r.id)), ...(code ? { code } : {}) };
     });
+  }
+
+  /**
+   * A message without MsgId (missing, empty, blank) cannot be told apart from the next one: it is
+   * refused T02 without an inbox row (keyed by its content instead), so that two different messages
+   * without MsgId never meet as "duplicates" and nothing is booked.
+   */
+  private async refuseWithoutMsgId(delivery: InboundDelivery, message: InboundMessage, sender: Counterparty, contentHash: string, sync: boolean): Promise<ProcessOutcome> {
+    const us = await this.ourAddress(delivery, message);
+    if (us === null) return this.noPartyOfOurs(delivery, message);
+    const refused = refusal('ERR_ENVELOPE_SCHEMA', 'MsgInfo/MsgId: missing or empty');
+    this.logRefusal(delivery, message, refused);
+    const rows = this.refusal(delivery, message, sender, us, sync, refused, `no-msgid:${sender.herId}:${contentHash}`, null);
+    await this.deps.db.transaction(async (em) => {
+      const seen = await em.getRepository(OutboxEntity).findOne({ where: { id: rows[0]!.id } });
+      if (seen) await requeueOutbox(em, rows.map((r) => r.id));
+      else await addOutbox(em, rows);
+    });
+    return { ...this.outcome('rejected', message, `refused → ${sync ? 'reply 26' : 'apprec 2 T02'} (no MsgId)`, rows.map((r) => r.id)), code: refused.code };
   }
 
   /** Our party for a delivery (see ourAddressFor): the queue that received it decides. */
@@ -559,6 +581,10 @@ function checkTransportFields(d: InboundDelivery): void {
     throw new TimebokError('ERR_TRANSPORT_FIELD', `required AMQP fields missing: ${missing.join(', ')}`, {
       detail: { missing },
     });
+  }
+  const long = (['correlationId', 'replyTo', 'messageId'] as const).filter((k) => (d[k]?.length ?? 0) > 200);
+  if (long.length > 0) {
+    throw new TimebokError('ERR_TRANSPORT_FIELD', `AMQP fields longer than 200 characters: ${long.join(', ')}`, { detail: { long } });
   }
   const media = (d.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (!ACCEPTED_MEDIA_TYPES.has(media)) {
