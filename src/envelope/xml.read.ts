@@ -276,7 +276,8 @@ function safeCodePoint(cp: number, fallback: string): string {
 /** Element children of a libxml2 element. */
 export function elementChildren(el: XmlElement): XmlElement[] {
   const out: XmlElement[] = [];
-  for (let c = el.firstChild; c !== null; c = c.next) if (c instanceof XmlElement) out.push(c);
+  // `!= null`: libxml2-wasm gives undefined, not null, for node kinds it does not model (an entity reference in a schema-invalid document: test/fixtures/hostile/regressions/schema-error-path-on-unmodelled-node.xml)
+  for (let c = el.firstChild; c != null; c = c.next) if (c instanceof XmlElement) out.push(c);
   return out;
 }
 
