@@ -89,6 +89,12 @@ export class Pipeline {
     const { settings, registry } = this.deps;
     checkTransportFields(delivery);
 
+    // The body limit before anything reads it, CMS included (its overhead: signature, certificates).
+    if (delivery.body.byteLength > settings.limits.maxBytes + CMS_OVERHEAD_BYTES) {
+      throw new TimebokError('ERR_ENVELOPE_TOO_LARGE', `body is ${delivery.body.byteLength} bytes, over the limit`, {
+        detail: { bytes: delivery.body.byteLength, maxBytes: settings.limits.maxBytes },
+      });
+    }
     const claimedSender = delivery.fromHerId ?? null;
     const claimedParty = claimedSender !== null ? await registry.getParty(claimedSender) : null;
     const plain = await this.deps.unprotector.unprotect(delivery, claimedParty);
@@ -593,6 +599,9 @@ function checkTransportFields(d: InboundDelivery): void {
     });
   }
 }
+
+/** What CMS protection may add to a body of `MAX_BODY_BYTES` (signature, certificates, padding). */
+const CMS_OVERHEAD_BYTES = 64 * 1024;
 
 /** AMQP content types of what Timebok reads: CMS (signed and enveloped) or, where allowed, plain XML. */
 const ACCEPTED_MEDIA_TYPES = new Set(['application/pkcs7-mime', 'application/xml', 'text/xml']);
