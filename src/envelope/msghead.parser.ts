@@ -62,7 +62,7 @@ export function parseMsgHead(xml: string, limits: XmlLimits = DEFAULT_XML_LIMITS
 /**
  * Values Timebok keeps are bounded (the database columns hold at most these lengths): a longer one is a
  * content problem answered T02, not a write that fails later (PostgreSQL refuses it, SQLite would not).
- * A VEVENT whose end is not after its start is one too. Names the field and the rule, never the value.
+ * A ReserverAvtale VEVENT whose end is not after its start is one too. Names the field and the rule, never the value.
  */
 const STORED_LENGTHS: ReadonlyArray<[string, (m: InboundMessage) => string | undefined | null, number]> = [
   ['MsgInfo/MsgId', (m) => m.msgId, 200],
@@ -85,7 +85,9 @@ function contentProblemOf(m: InboundMessage): string | undefined {
     const v = value(m);
     if (typeof v === 'string' && v.length > max) return `${field} longer than ${max} characters`;
   }
-  for (const e of m.vevents) {
+  // Only where the times choose what is booked (ReserverAvtale); a Timeønske's VEVENT only names an
+  // appointment (the official OET example has dtend 2014 before dtstart 2019).
+  for (const e of m.functionCode === 'RT' ? m.vevents : []) {
     const start = e.dtstart ? Date.parse(e.dtstart) : NaN;
     const end = e.dtend ? Date.parse(e.dtend) : NaN;
     if (Number.isFinite(start) && Number.isFinite(end) && end <= start) return 'VEVENT dtend is not after dtstart';
