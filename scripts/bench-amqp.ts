@@ -76,7 +76,7 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     const bodies = new Map<string, Buffer>();
     let waiter: (() => void) | null = null;
     for (const q of [world.queues.hnAsync, world.queues.hnSyncReply, world.queues.hnError]) {
-      await ch.assertQueue(q, { durable: true });
+      // (declared by makeWorld, as `timebok amqp declare` sets up NHN's queues)
       await ch.consume(q, (m) => {
         if (!m) return;
         const id = q === world.queues.hnSyncReply ? String(m.properties.correlationId) : String(m.properties.messageId);

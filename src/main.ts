@@ -2,8 +2,8 @@
  * Composition root of the Timebok service (`npm start`): configuration → database → setup import →
  * pipeline → transport → outbox relay; stops cleanly on SIGINT/SIGTERM after the messages in hand.
  *
- * Transport: RabbitMQ when AMQP_URL is set (docs/amqp.md; CMS protection is then mandatory), else the
- * spool folders of the embedded default.
+ * Transport: the message bus when AMQP_URL is set, over AMQP 1.0 (AMQP_PROTOCOL=1.0, the default) or
+ * 0.9.1 (docs/amqp.md; CMS protection is then mandatory), else the spool folders of the embedded default.
  */
 import { existsSync } from 'node:fs';
 import { loadConfig, type Config } from './config/config.js';
@@ -11,7 +11,7 @@ import { createApp, type App, type SetupSummary } from './app.js';
 import { OutboxRelay } from './outbox/outbox.relay.js';
 import { SpoolConsumer } from './transport/spool/spool.consumer.js';
 import { SpoolPublisher } from './transport/spool/spool.publisher.js';
-import { startAmqpTransport } from './transport/amqp/amqp.transport.js';
+import { startBrokerTransport } from './transport/broker.js';
 import { systemClock } from './shared/clock.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { TimebokError, isTimebokError } from './shared/errors.js';
@@ -105,29 +105,12 @@ async function runAmqp(
   const herIds = config.amqp.herIds.length > 0 ? config.amqp.herIds : setup.ourHerIds;
   const strangers = herIds.filter((h) => !setup.ourHerIds.includes(h));
   if (strangers.length > 0) logger.warn({ herIds: strangers }, 'AMQP_HER_IDS names HER-ids that are not ours; their messages will be refused (E21)');
-  const transport = await startAmqpTransport({ app, url, settings: config.amqp, herIds });
-  logger.info({ queues: transport.queues.map((q) => q.name) }, 'Timebok is running on RabbitMQ');
+  const transport = await startBrokerTransport({ app, url, settings: config.amqp, herIds });
+  logger.info({ queues: transport.queues.map((q) => q.name), protocol: transport.protocol }, `Timebok is running on the message bus (AMQP ${transport.protocol})`);
   return {
     stop: () => transport.stop(),
-    broker: async () => transport.connection.current !== null,
-    // Messages waiting in our dead-letter queues (`<queue>.dead-letter`), read with a passive check.
-    deadLetters: async () => {
-      const conn = transport.connection.current;
-      if (conn === null) return null;
-      let total = 0;
-      for (const q of transport.queues) {
-        const ch = await conn.createChannel();
-        ch.on('error', () => undefined);
-        try {
-          total += (await ch.checkQueue(`${q.name}.dead-letter`)).messageCount;
-        } catch {
-          // no dead-letter queue (yet): nothing dead-lettered there
-        } finally {
-          await ch.close().catch(() => undefined);
-        }
-      }
-      return total;
-    },
+    broker: async () => transport.connected(),
+    deadLetters: () => transport.deadLetters(),
   };
 }
 

@@ -3,6 +3,7 @@ import { runValidate } from './validate.command.js';
 import { ReplayUsageError, runReplay } from './replay.command.js';
 import { staffCommand } from './staff.command.js';
 import { runRequeueDead } from './deadletter.command.js';
+import { runAmqpDeclare } from './amqp.command.js';
 import { isTimebokError } from '../shared/errors.js';
 import { runConfigCheck } from './config-check.command.js';
 import { newToken } from '../admin/tokens.js';
@@ -79,6 +80,32 @@ program
     const url = opts.url ?? process.env.AMQP_URL;
     if (!url) throw new InvalidArgumentError('set AMQP_URL or --url');
     await runRequeueDead({ url, queue, dryRun: opts.dryRun, ...(opts.count !== undefined ? { count: opts.count } : {}) }, (l) => process.stdout.write(`${l}\n`));
+  });
+
+const amqpCommand = program.command('amqp').description('the message bus (docs/amqp.md)');
+amqpCommand
+  .command('declare')
+  .description('set up on a LOCAL RabbitMQ what NHN\'s bus provides: the exchange of AMQP_URL and every party\'s _async, _sync, _error and _syncreply quorum queues with dead-letter queues, bound to it')
+  .option('--her-ids <herIds>', 'only these parties (default: every party of REGISTRY_FILE)', herIdList)
+  .option('--registry <file>', 'registry.json (default REGISTRY_FILE, else fixtures/demo/registry.json)')
+  .option('--url <amqp-url>', 'broker and exchange (default AMQP_URL)')
+  .option('--delivery-limit <n>', 'x-delivery-limit (default AMQP_DELIVERY_LIMIT, else 10)', (v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('a positive number');
+    return Number(v);
+  })
+  .action(async (opts: { herIds?: number[]; registry?: string; url?: string; deliveryLimit?: number }) => {
+    const url = opts.url ?? process.env.AMQP_URL;
+    if (!url) throw new InvalidArgumentError('set AMQP_URL or --url');
+    const registryFile = opts.registry ?? process.env.REGISTRY_FILE ?? (opts.herIds ? undefined : 'fixtures/demo/registry.json');
+    await runAmqpDeclare(
+      {
+        url,
+        ...(registryFile ? { registryFile } : {}),
+        ...(opts.herIds ? { herIds: opts.herIds } : {}),
+        deliveryLimit: opts.deliveryLimit ?? Number(process.env.AMQP_DELIVERY_LIMIT ?? 10),
+      },
+      (l) => process.stdout.write(`${l}\n`),
+    );
   });
 
 const configCommand = program.command('config').description('the service\'s configuration');

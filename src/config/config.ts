@@ -48,6 +48,12 @@ const EnvSchema = z.object({
   AMQP_DELIVERY_LIMIT: int(1, 1000).default(10),
   AMQP_SYNC_REPLY_TTL_MS: int(1000, 600_000).default(15_000),
   AMQP_RECONNECT_MAX_MS: int(100, 600_000).default(30_000),
+  // AMQP 1.0 is what Helsenorge requires (docs/amqp.md); 0-9-1 is the second transport.
+  AMQP_PROTOCOL: z.enum(['1.0', '0-9-1']).default('1.0'),
+  AMQP_TLS_CA_FILE: z.string().optional(),
+  AMQP_TLS_CERT_FILE: z.string().optional(),
+  AMQP_TLS_KEY_FILE: z.string().optional(),
+  AMQP_TLS_PASSPHRASE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Staff: Helsenorge's HER-id (level 2) for Avtale pushes about desk bookings (docs/staff.md).
   HELSENORGE_HER_ID: int(1, 2_147_483_647).optional(),
@@ -109,6 +115,19 @@ export interface AmqpConfig {
   deliveryLimit: number;
   syncReplyTtlMs: number;
   reconnectMaxMs: number;
+  /** Which AMQP the transport speaks: `1.0` (NHN's bus, the default) or `0-9-1`. */
+  protocol: AmqpProtocol;
+  /** TLS files for `amqps://` (absolute paths); empty = system CA store, no client certificate. */
+  tls: AmqpTlsConfig;
+}
+
+export type AmqpProtocol = '1.0' | '0-9-1';
+
+export interface AmqpTlsConfig {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  passphrase?: string;
 }
 
 /** Reads the configuration; throws ERR_CONFIG naming the variable on a bad value. */
@@ -144,6 +163,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       deliveryLimit: e.AMQP_DELIVERY_LIMIT,
       syncReplyTtlMs: e.AMQP_SYNC_REPLY_TTL_MS,
       reconnectMaxMs: e.AMQP_RECONNECT_MAX_MS,
+      protocol: e.AMQP_PROTOCOL,
+      tls: {
+        ...(e.AMQP_TLS_CA_FILE ? { caFile: resolve(cwd, e.AMQP_TLS_CA_FILE) } : {}),
+        ...(e.AMQP_TLS_CERT_FILE ? { certFile: resolve(cwd, e.AMQP_TLS_CERT_FILE) } : {}),
+        ...(e.AMQP_TLS_KEY_FILE ? { keyFile: resolve(cwd, e.AMQP_TLS_KEY_FILE) } : {}),
+        ...(e.AMQP_TLS_PASSPHRASE ? { passphrase: e.AMQP_TLS_PASSPHRASE } : {}),
+      },
     },
     logLevel: e.LOG_LEVEL,
     // Staff

@@ -18,7 +18,7 @@ import type { InboundDelivery, ProcessOutcome } from '../../pipeline/types.js';
 import type { Logger } from '../../shared/logger.js';
 import { isDependencyFailure, redactedReason } from './failures.js';
 import { toErrorReport, toInboundDelivery, type ErrorReport } from './properties.js';
-import { assertTopology, type ConsumedQueue } from './topology.js';
+import { checkQueues, type ConsumedQueue } from './topology.js';
 
 /** The pipeline as the consumer needs it (tests wrap it to inject faults). */
 export interface InboundProcessor {
@@ -65,8 +65,9 @@ export class AmqpConsumer {
     private readonly logger: Logger,
   ) {}
 
-  /** An onConnect hook: channel, prefetch, topology, consumers. */
+  /** An onConnect hook: our queues exist (nothing is declared), then channel, prefetch, consumers. */
   async attach(conn: ChannelModel): Promise<void> {
+    await checkQueues(conn, this.options.queues.map((q) => q.name));
     const ch = await conn.createChannel();
     ch.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'consumer channel error'));
     ch.on('close', () => {
@@ -77,7 +78,6 @@ export class AmqpConsumer {
       }
     });
     await ch.prefetch(this.options.prefetch);
-    await assertTopology(ch, this.options.queues.map((q) => q.name), this.options.deliveryLimit);
     this.channel = ch;
     this.paused = false;
     this.heldCount = 0;

@@ -1,7 +1,7 @@
 /**
  * The sending side: every outbox row is encoded (`app.encoder`: CMS sign-then-encrypt), published on a
- * confirm channel with `mandatory`, persistent, to the default exchange with the row's queue as routing
- * key, and counts as handed over only when the broker confirmed it. A message the broker returns (no
+ * confirm channel with `mandatory`, persistent, to the exchange of AMQP_URL (else the default exchange)
+ * with the row's queue as routing key, and counts as handed over only when the broker confirmed it. A message the broker returns (no
  * such queue) is not handed over: the publish fails, the row stays unsent, and an alert is logged.
  */
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
@@ -28,6 +28,8 @@ export interface AmqpPublisherOptions {
   clock: Clock;
   logger: Logger;
   syncReplyTtlMs: number;
+  /** The exchange of AMQP_URL (routing key = the queue); null or absent: the default exchange. */
+  exchange?: string | null;
   /** Longest wait for a confirm before the publish counts as failed (default 15 s, below the relay's claim lease). */
   confirmTimeoutMs?: number;
 }
@@ -104,7 +106,7 @@ export class AmqpPublisher implements Publisher {
             resolve();
           }, this.options.confirmTimeoutMs ?? 15_000);
           try {
-            ch.publish('', row.queue, encoded.body, { ...props, mandatory: true }, (err: unknown) => {
+            ch.publish(this.options.exchange ?? '', row.queue, encoded.body, { ...props, mandatory: true }, (err: unknown) => {
               clearTimeout(timeout);
               if (err) results[index] = new TimebokError('ERR_DEPENDENCY_UNAVAILABLE', 'broker did not confirm the message', { disposition: 'retry', cause: err });
               resolve();

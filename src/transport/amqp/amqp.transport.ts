@@ -4,14 +4,15 @@
  * with confirms. Used by main.ts when AMQP_URL is set; docs/amqp.md describes the behaviour.
  */
 import type { App } from '../../app.js';
-import type { AmqpConfig } from '../../config/config.js';
+import type { AmqpConfig, AmqpProtocol } from '../../config/config.js';
 import { OutboxRelay } from '../../outbox/outbox.relay.js';
 import { recordReceiverError } from '../../outbox/outbox.store.js';
 import type { Party } from '../../registry/types.js';
 import { AmqpConnection } from './connection.js';
+import { parseBrokerUrl } from '../amqp10/address.js';
 import { AmqpConsumer, type ConsumerStats, type InboundProcessor } from './amqp.consumer.js';
 import { AmqpPublisher } from './amqp.publisher.js';
-import { queuesOf, type ConsumedQueue } from './topology.js';
+import { deadLetterQueueOf, queuesOf, type ConsumedQueue } from './topology.js';
 
 export interface AmqpTransportOptions {
   app: Pick<App, 'db' | 'pipeline' | 'encoder' | 'registry' | 'clock' | 'logger'>;
@@ -30,20 +31,31 @@ export interface AmqpTransportOptions {
   holdMaxMs?: number;
 }
 
+/** A running broker transport, whichever protocol carries it (this file: 0-9-1; ../amqp10: 1.0). */
 export interface AmqpTransport {
+  protocol: AmqpProtocol;
   queues: ConsumedQueue[];
   relay: OutboxRelay;
   stats: ConsumerStats;
-  connection: AmqpConnection;
+  /** The process's one broker connection: `connects` counts (re)connects. */
+  connection: { readonly connects: number };
+  /** True while the broker connection is up (health). */
+  connected(): boolean;
+  /**
+   * Messages waiting in our queues' dead-letter queues (`<queue>.dead-letter`); null when not known (no
+   * connection, or AMQP 1.0, which has no way to ask a queue's depth).
+   */
+  deadLetters(): Promise<number | null>;
   /** Finishes the messages in hand, sends what the outbox holds, and closes the connection. */
   stop(): Promise<void>;
 }
 
 /**
- * Connects, asserts the topology of our queues and starts consuming; resolves once the first
- * connection is up (it keeps trying while the broker cannot be reached).
+ * Connects over AMQP 0.9.1, checks that our queues exist (declaring nothing: `timebok amqp declare` does
+ * that on a local broker) and starts consuming; resolves once the first connection is up (it keeps
+ * trying while the broker cannot be reached).
  *
- * @throws the broker's 406 PRECONDITION_FAILED when one of our queues exists with other arguments.
+ * @throws MissingQueueError naming a queue we must read that the broker does not have.
  */
 export async function startAmqpTransport(options: AmqpTransportOptions): Promise<AmqpTransport> {
   const { app, settings } = options;
@@ -58,6 +70,7 @@ export async function startAmqpTransport(options: AmqpTransportOptions): Promise
     clock: app.clock,
     logger,
     syncReplyTtlMs: settings.syncReplyTtlMs,
+    exchange: parseBrokerUrl(options.url).exchange,
   });
   const relay = new OutboxRelay(app.db, publisher, app.clock, logger);
   const drain = () => {
@@ -101,10 +114,29 @@ export async function startAmqpTransport(options: AmqpTransportOptions): Promise
   const timer = setInterval(drain, options.relayIntervalMs ?? 2000);
   let stopped: Promise<void> | null = null;
   return {
+    protocol: '0-9-1',
     queues,
     relay,
     stats: consumer.stats,
     connection,
+    connected: () => connection.current !== null,
+    async deadLetters() {
+      const conn = connection.current;
+      if (conn === null) return null;
+      let total = 0;
+      for (const q of queues) {
+        const ch = await conn.createChannel();
+        ch.on('error', () => undefined);
+        try {
+          total += (await ch.checkQueue(deadLetterQueueOf(q.name))).messageCount;
+        } catch {
+          // no dead-letter queue (yet): nothing dead-lettered there
+        } finally {
+          await ch.close().catch(() => undefined);
+        }
+      }
+      return total;
+    },
     stop() {
       stopped ??= (async () => {
         clearInterval(timer);

@@ -5,6 +5,7 @@
  */
 import amqp, { type ChannelModel } from 'amqplib';
 import type { Logger } from '../../shared/logger.js';
+import { brokerUrlWithoutExchange } from '../amqp10/address.js';
 
 export type ConnectHook = (conn: ChannelModel) => Promise<void>;
 
@@ -23,11 +24,15 @@ export interface AmqpConnectionOptions {
 /** A broker error that re-connecting will not cure (406 PRECONDITION_FAILED on a queue declaration, 403 access refused). */
 export function isPermanentBrokerError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 406 || code === 403 || code === 530;
+  return code === 406 || code === 403 || code === 530 || code === 404;
 }
 
-/** Adds `heartbeat=` to the URL unless it names one. */
-function withHeartbeat(url: string, seconds: number): string {
+/**
+ * Adds `heartbeat=` to the URL unless it names one. The URL's path is the bus's exchange (NHN's form,
+ * docs/amqp.md), not a virtual host: amqplib connects to the default virtual host.
+ */
+function withHeartbeat(rawUrl: string, seconds: number): string {
+  const url = brokerUrlWithoutExchange(rawUrl);
   if (/[?&]heartbeat=/.test(url)) return url;
   return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${seconds}`;
 }

@@ -1,7 +1,9 @@
 /**
- * The RabbitMQ transport against the real broker and PostgreSQL: the §2.3 message profile both ways,
- * sync and async exchanges with CMS, error-queue reports, the error-queue watcher, unroutable replies,
- * topology (quorum + delivery limit + dead-letter queue) and dead-lettering of a poison message.
+ * The broker transport against the real broker and PostgreSQL, on AMQP 0.9.1 and on AMQP 1.0 (NHN's
+ * dialect): the §2.3 message profile both ways, sync and async exchanges with CMS, error-queue reports,
+ * the error-queue watcher, unroutable replies (0.9.1), the topology `timebok amqp declare` sets up
+ * (quorum + delivery limit + dead-letter queue, Timebok declaring nothing), a missing queue at start-up,
+ * and dead-lettering of a poison message at the delivery limit.
  */
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
@@ -11,10 +13,14 @@ import { runRequeueDead } from '../../../src/cli/deadletter.command.js';
 import { createLogger } from '../../../src/shared/logger.js';
 import { deadLetterQueueOf } from '../../../src/transport/amqp/topology.js';
 import { freshDatabase } from '../pg.js';
+import { HELSENORGE } from '../../fixtures/protection/pki.js';
+import { runAmqpDeclare } from '../../../src/cli/amqp.command.js';
 import {
-  AMQP_URL, Helsenorge, HN_SERVICE, LAB, attr, deleteWorldQueues, freeSlotsXml, makeWorld, queueDepth, reserveXml, sqlQuery, startTimebok, syntheticFnr, textOf, type World,
+  AMQP_URL, Helsenorge, HN_SERVICE, LAB, PROTOCOLS, attr, deleteWorldQueues, freeSlotsXml, makeWorld, queueDepth, reserveXml, sqlQuery, startTimebok, syntheticFnr, textOf, type World,
 } from './world.js';
+import type { AmqpProtocol } from '../../../src/config/config.js';
 
+describe.each(PROTOCOLS)('broker transport over AMQP %s', (protocol: AmqpProtocol) => {
 let schemas: SchemaSet;
 let db: { url: string; drop: () => Promise<void> };
 let world: World;
@@ -25,8 +31,8 @@ let poisonIds = new Set<string>();
 
 beforeAll(async () => {
   schemas = await loadSchemaSet();
-  db = await freshDatabase('amqp');
-  world = await makeWorld({ slots: 10, capacity: 50 });
+  db = await freshDatabase(`amqp${protocol.replace(/\W/g, '')}`);
+  world = await makeWorld({ slots: 10, capacity: 50, protocol, deliveryLimit: 2 });
   hn = new Helsenorge(world);
   await hn.start();
   // A logger that keeps the records (to check alerts and that no body or FNR is logged).
@@ -35,7 +41,6 @@ beforeAll(async () => {
   const logger = pino({ level: 'debug' }, sink) as unknown as ReturnType<typeof createLogger>;
   timebok = await startTimebok(world, db.url, schemas, {
     logger,
-    settings: { deliveryLimit: 2 },
     pipeline: {
       process: (d) => {
         if (poisonIds.has(d.messageId)) return Promise.reject(new TypeError('injected fault'));
@@ -56,7 +61,8 @@ afterAll(async () => {
   schemas?.dispose();
 });
 
-test('asserts quorum queues with a delivery limit and a dead-letter queue for every consumed queue', async () => {
+test('reads the queues `amqp declare` set up (quorum, delivery limit, dead-letter queue) and declares none itself', async () => {
+  expect(timebok.transport.protocol).toBe(protocol);
   expect(timebok.transport.queues.map((q) => q.name).sort()).toEqual([world.queues.ourAsync, world.queues.ourError, world.queues.ourSync].sort());
   const conn = await amqp.connect(AMQP_URL);
   try {
@@ -67,6 +73,23 @@ test('asserts quorum queues with a delivery limit and a dead-letter queue for ev
     await expect(ch.assertQueue(world.queues.ourSync, { durable: true })).rejects.toThrow(/PRECONDITION_FAILED|inequivalent/);
   } finally {
     await conn.close().catch(() => undefined);
+  }
+});
+
+test('start-up with a queue we must read missing fails and names the queue', async () => {
+  // A world and database of its own (its registry names other queues for the same HER-ids).
+  const other = await makeWorld({ slots: 1, protocol });
+  const otherDb = await freshDatabase(`amqpmissing${protocol.replace(/\W/g, '')}`);
+  try {
+    const c = await amqp.connect(AMQP_URL);
+    const ch = await c.createChannel();
+    await ch.deleteQueue(other.queues.ourError);
+    await c.close();
+    await expect(startTimebok(other, otherDb.url, schemas)).rejects.toThrow(new RegExp(`queue ${other.queues.ourError} does not exist`));
+  } finally {
+    await otherDb.drop();
+    await deleteWorldQueues(other);
+    other.cleanup();
   }
 });
 
@@ -83,6 +106,7 @@ test('HentLedigeTimer on _sync: reply 03 to reply-to with the same correlation-i
   expect(p?.expiration).toBe('15000');
   expect(p?.deliveryMode).toBe(2);
   expect(p?.replyTo).toBe(world.queues.ourAsync);
+  if (protocol === '1.0') expect(p?.to).toBe(world.queues.hnSyncReply);
   expect(typeof p?.messageId).toBe('string');
   expect(p?.headers).toMatchObject({ fromHerId: String(LAB), toHerId: String(HN_SERVICE) });
   expect(Number.isNaN(Date.parse(String(p?.headers?.applicationTimeStamp)))).toBe(false);
@@ -143,6 +167,15 @@ test('a non-numeric fromHerId counts as missing (nobody to report to: logged and
   expect(hn.received.some((x) => x.msg.properties.headers?.originalMessageId === messageId)).toBe(false);
 });
 
+test('HER-ids sent as integers (not strings) are read as HER-ids: the request is answered', async () => {
+  const msgId = randomUUID();
+  await hn.send(world.queues.ourAsync, hn.protect(reserveXml(msgId, syntheticFnr(7), world.slotIds[3] as string)), {
+    headers: { fromHerId: HN_SERVICE, toHerId: LAB },
+  });
+  await hn.waitFor((r) => r.filter((x) => x.xml.includes(msgId)).length >= 2, 30_000, 'AppRec and reply');
+  expect(hn.received.filter((x) => x.xml.includes(msgId)).map((x) => x.msg.properties.type)).toEqual(['APPREC', 'DIALOG_INNBYGGER_TIMERESERVASJON']);
+});
+
 test('an error report sent to our _error queue is recorded on the outbox row it names, and not answered', async () => {
   const sent = await sqlQuery<{ id: string }>(db.url, "SELECT id FROM outbox_message WHERE kind = 'reply' AND sent_at IS NOT NULL LIMIT 1");
   const id = sent[0]?.id as string;
@@ -158,7 +191,8 @@ test('an error report sent to our _error queue is recorded on the outbox row it 
   expect(hn.received.length).toBe(before);
 });
 
-test('an unroutable reply (receiver queue missing) stays unsent and raises an alert', async () => {
+// AMQP 1.0 has no `mandatory`: RabbitMQ 3.10 accepts a message its exchange routes nowhere (docs/amqp.md).
+(protocol === '0-9-1' ? test : test.skip)('an unroutable reply (receiver queue missing) stays unsent and raises an alert', async () => {
   const conn = await amqp.connect(AMQP_URL);
   const ch = await conn.createChannel();
   await ch.deleteQueue(world.queues.hnAsync);
@@ -176,18 +210,14 @@ test('an unroutable reply (receiver queue missing) stays unsent and raises an al
     expect(rows[1]?.sent_at).toBeNull(); // the reply waits behind its AppRec
   } finally {
     // Helsenorge's queue is back: the rows go out on a later try.
-    await hn.ch.assertQueue(world.queues.hnAsync, { durable: true });
-    await hn.ch.consume(world.queues.hnAsync, (m) => {
-      if (!m) return;
-      hn.ch.ack(m);
-      hn.received.push({ queue: world.queues.hnAsync, msg: m, xml: m.content.length ? hn.open(m.content) : '' });
-    });
+    await runAmqpDeclare({ url: world.url, registryFile: world.registryFile, herIds: [Number(HELSENORGE)], deliveryLimit: world.deliveryLimit });
+    await hn.resubscribe(world.queues.hnAsync);
     await conn.close().catch(() => undefined);
   }
   await waitUntil(async () => Number((await sqlQuery<{ n: string }>(db.url, 'SELECT count(*) AS n FROM outbox_message WHERE sent_at IS NULL'))[0]?.n) === 0, 20_000);
 });
 
-test('a message that keeps failing (unknown fault) is requeued, dead-lettered after limit + 1 deliveries, and requeue-dead brings it back', async () => {
+test(`a message that keeps failing (unknown fault) is ${protocol === '1.0' ? 'released' : 'requeued'}, dead-lettered after limit + 1 deliveries${protocol === '1.0' ? '' : ', and requeue-dead brings it back'}`, async () => {
   const messageId = randomUUID();
   const msgId = randomUUID();
   poisonIds = new Set([messageId]);
@@ -203,13 +233,18 @@ test('a message that keeps failing (unknown fault) is requeued, dead-lettered af
     const got = await ch.get(dead, { noAck: false });
     expect(got && got.properties.messageId).toBe(messageId);
     expect(got && got.properties.headers?.['x-first-death-reason']).toBe('delivery_limit');
-    expect(got && got.properties.headers?.fromHerId).toBe(String(HN_SERVICE));
+    // (RabbitMQ 3.10 does not map AMQP 1.0 application properties to 0.9.1 headers: read them over 0.9.1 only.)
+    if (protocol === '0-9-1') expect(got && got.properties.headers?.fromHerId).toBe(String(HN_SERVICE));
     if (got) ch.nack(got, false, true);
     await ch.close();
   } finally {
     await conn.close();
   }
   poisonIds = new Set();
+  // requeue-dead speaks 0.9.1: RabbitMQ 3.10 hands it an AMQP 1.0 message's application properties only
+  // as an encoded `x-amqp-1.0-app-properties` header, so it cannot move such a message faithfully
+  // (docs/amqp.md). Over 1.0 the test ends at the dead letter.
+  if (protocol === '1.0') return;
   const lines: string[] = [];
   expect(await runRequeueDead({ url: AMQP_URL, queue: world.queues.ourAsync, dryRun: true }, (l) => lines.push(l))).toBe(1);
   expect(lines[0]).toContain(`message-id=${messageId}`);
@@ -218,6 +253,8 @@ test('a message that keeps failing (unknown fault) is requeued, dead-lettered af
   expect(await runRequeueDead({ url: AMQP_URL, queue: world.queues.ourAsync }, () => undefined)).toBe(1);
   await hn.waitFor((r) => r.filter((x) => x.xml.includes(msgId)).length >= 2, 30_000, 'answers to the requeued message');
   expect(await queueDepth(dead)).toBe(0);
+});
+
 });
 
 async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {

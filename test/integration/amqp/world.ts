@@ -10,9 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import rhea, { type Connection as Connection10, type EventContext, type Receiver as Receiver10, type Sender as Sender10 } from 'rhea';
+import type * as Rhea from 'rhea';
 import pg from 'pg';
 import { createApp, importSetup, type App } from '../../../src/app.js';
-import type { AmqpConfig, ProtectionConfig } from '../../../src/config/config.js';
+import type { AmqpConfig, AmqpProtocol, ProtectionConfig } from '../../../src/config/config.js';
+import { runAmqpDeclare } from '../../../src/cli/amqp.command.js';
 import { DEFAULT_XML_LIMITS } from '../../../src/envelope/types.js';
 import type { SchemaSet } from '../../../src/envelope/schema.validator.js';
 import { protect, PROTECTED_CONTENT_TYPE } from '../../../src/protection/cms.protect.js';
@@ -22,12 +25,18 @@ import type { TestPki } from '../../../src/protection/test-pki.js';
 import type { TrustOptions } from '../../../src/protection/trust.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { createLogger, silentLogger, type Logger } from '../../../src/shared/logger.js';
-import { startAmqpTransport, type AmqpTransport, type AmqpTransportOptions } from '../../../src/transport/amqp/amqp.transport.js';
+import type { AmqpTransport, AmqpTransportOptions } from '../../../src/transport/amqp/amqp.transport.js';
 import { deadLetterQueueOf } from '../../../src/transport/amqp/topology.js';
+import { startBrokerTransport } from '../../../src/transport/broker.js';
+import { parseBrokerUrl, sourceAddress, targetAddress } from '../../../src/transport/amqp10/address.js';
+import { amqp10IdText, bodyBytes } from '../../../src/transport/amqp10/message.js';
 import { certPem, HELSENORGE, identity, sharedTestPki, trustFiles, US } from '../../fixtures/protection/pki.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+/** The broker (no exchange); each world adds its own exchange as the URL's path, as NHN's URLs have one. */
+export const AMQP_URL = (process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672').replace(/\/+$/, '');
+/** Both protocols, for tests that run on each. */
+export const PROTOCOLS: AmqpProtocol[] = ['0-9-1', '1.0'];
 export const LAB = 8142521;
 export const HN_SERVICE = 8093248;
 export const CHAOS = process.env.TIMEBOK_CHAOS === '1';
@@ -43,6 +52,12 @@ export interface WorldQueues {
 }
 
 export interface World {
+  protocol: AmqpProtocol;
+  /** AMQP_URL with this world's exchange as its path (NHN's form). */
+  url: string;
+  exchange: string;
+  /** x-delivery-limit of the declared queues. */
+  deliveryLimit: number;
   pki: TestPki;
   dir: string;
   registryFile: string;
@@ -67,7 +82,7 @@ function osloDate(days: number): string {
  * 8142521) with queues named `<prefix>_<herId>_…`, certificates from the test PKI, and one lab book with
  * `slots` slots (ids `<prefix>-slot-N`) of `capacity` each, starting tomorrow.
  */
-export async function makeWorld(opts: { slots?: number; capacity?: number } = {}): Promise<World> {
+export async function makeWorld(opts: { slots?: number; capacity?: number; protocol?: AmqpProtocol; deliveryLimit?: number } = {}): Promise<World> {
   const pki = await sharedTestPki();
   const prefix = `it${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const dir = mkdtempSync(join(tmpdir(), 'timebok-amqp-'));
@@ -139,14 +154,20 @@ export async function makeWorld(opts: { slots?: number; capacity?: number } = {}
     legacyDecryption: null,
     trust,
   };
+  const exchange = `${prefix}.bus`;
+  const url = `${AMQP_URL}/${exchange}`;
+  // What NHN's bus provides, as `timebok amqp declare` sets it up: exchange, all queues of both parties.
+  await runAmqpDeclare({ url, registryFile, herIds: [Number(US), Number(HELSENORGE)], deliveryLimit: opts.deliveryLimit ?? AMQP_SETTINGS.deliveryLimit });
   return {
+    protocol: opts.protocol ?? '0-9-1', url, exchange, deliveryLimit: opts.deliveryLimit ?? AMQP_SETTINGS.deliveryLimit,
     pki, dir, registryFile, timebooksFile, prefix, queues, slotIds, protection,
     env(databaseUrl, extra = {}) {
       return {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
         DATABASE_URL: databaseUrl,
-        AMQP_URL,
+        AMQP_URL: url,
+        AMQP_PROTOCOL: opts.protocol ?? '0-9-1',
         REGISTRY_FILE: registryFile,
         TIMEBOOKS_FILE: timebooksFile,
         ACCEPT_SYNTHETIC_IDS: 'true',
@@ -168,9 +189,9 @@ export async function makeWorld(opts: { slots?: number; capacity?: number } = {}
   };
 }
 
-export const AMQP_SETTINGS: AmqpConfig = { herIds: [], prefetch: 20, deliveryLimit: 5, syncReplyTtlMs: 15_000, reconnectMaxMs: 2000 };
+export const AMQP_SETTINGS: AmqpConfig = { herIds: [], prefetch: 20, deliveryLimit: 5, syncReplyTtlMs: 15_000, reconnectMaxMs: 2000, protocol: '0-9-1', tls: {} };
 
-/** Timebok in this process: app on `databaseUrl`, set-up imported, RabbitMQ transport started. */
+/** Timebok in this process: app on `databaseUrl`, set-up imported, the world's broker transport started. */
 export async function startTimebok(
   world: World,
   databaseUrl: string,
@@ -183,8 +204,11 @@ export async function startTimebok(
   });
   const setup = await importSetup(app, world.registryFile, world.timebooksFile);
   const { settings, logger: _l, ...rest } = extra;
-  const transport = await startAmqpTransport({
-    app, url: AMQP_URL, settings: { ...AMQP_SETTINGS, ...settings }, herIds: setup.ourHerIds, relayIntervalMs: 500, holdMinMs: 100, holdMaxMs: 1000, ...rest,
+  const transport = await startBrokerTransport({
+    app, url: world.url, settings: { ...AMQP_SETTINGS, protocol: world.protocol, deliveryLimit: world.deliveryLimit, ...settings }, herIds: setup.ourHerIds, relayIntervalMs: 500, holdMinMs: 100, holdMaxMs: 1000, ...rest,
+  }).catch(async (err: unknown) => {
+    await app.close();
+    throw err;
   });
   return {
     app,
@@ -255,17 +279,72 @@ export function freeSlotsXml(msgId: string, fnr: string): string {
 
 // ---- Helsenorge on the broker ----------------------------------------------------------------------------
 
+/** A message Helsenorge received, in one shape for both protocols (AMQP 1.0 fields under their 0.9.1 names). */
+export interface ReceivedMessage {
+  content: Buffer;
+  properties: {
+    messageId?: unknown;
+    correlationId?: unknown;
+    replyTo?: unknown;
+    contentType?: unknown;
+    /** 0.9.1 `type`, AMQP 1.0 `subject` */
+    type?: unknown;
+    /** TTL in ms as text (0.9.1 `expiration`, AMQP 1.0 header `ttl`) */
+    expiration?: unknown;
+    /** 2 = persistent / durable */
+    deliveryMode?: unknown;
+    /** AMQP 1.0 `to` (absent on 0.9.1) */
+    to?: unknown;
+    /** 0.9.1 headers, AMQP 1.0 application properties */
+    headers?: Record<string, unknown>;
+  };
+}
+
 export interface Received {
   queue: string;
-  msg: ConsumeMessage;
+  msg: ReceivedMessage;
   /** The verified MsgHead/AppRec text (empty for error reports). */
   xml: string;
 }
 
-/** Helsenorge's side: declares its queues, sends protected requests, collects and verifies answers. */
+export interface SendOptions {
+  messageId?: string;
+  sync?: boolean;
+  correlationId?: string;
+  /** Application properties / headers over the defaults; `null` drops one; numbers are sent as integers. */
+  headers?: Record<string, string | number | null>;
+  type?: string | null;
+  contentType?: string | null;
+}
+
+function from10(m: Rhea.Message): ReceivedMessage {
+  const ttl = (m as { ttl?: unknown }).ttl;
+  return {
+    content: bodyBytes(m.body) ?? Buffer.alloc(0),
+    properties: {
+      messageId: amqp10IdText(m.message_id),
+      correlationId: amqp10IdText(m.correlation_id),
+      replyTo: m.reply_to,
+      contentType: m.content_type,
+      type: m.subject,
+      expiration: typeof ttl === 'number' ? String(ttl) : undefined,
+      deliveryMode: (m as { durable?: unknown }).durable === true ? 2 : 1,
+      to: m.to,
+      headers: (m.application_properties as Record<string, unknown> | undefined) ?? {},
+    },
+  };
+}
+
+/**
+ * Helsenorge's side, on the world's protocol: reads its queues (declared by the world), sends protected
+ * requests to ours through the world's exchange, collects and verifies answers. AMQP 0.9.1 with
+ * amqplib; AMQP 1.0 with rhea in NHN's dialect (`/exchange/<exchange>/<queue>`, `/amq/queue/<queue>`).
+ */
 export class Helsenorge {
-  conn!: ChannelModel;
-  ch!: ConfirmChannel;
+  conn: ChannelModel | null = null;
+  ch: ConfirmChannel | null = null;
+  private conn10: Connection10 | null = null;
+  private readonly senders10 = new Map<string, Sender10>();
   readonly received: Received[] = [];
   private readonly trust: TrustOptions;
   private readonly keys;
@@ -273,6 +352,7 @@ export class Helsenorge {
   private readonly identity;
   private readonly ourEncryption: string;
   private readonly waiters: Array<() => void> = [];
+  private closing = false;
 
   constructor(private readonly world: World) {
     const hn = world.pki.parties[HELSENORGE];
@@ -285,34 +365,83 @@ export class Helsenorge {
     this.ourEncryption = certPem(us.encryption);
   }
 
-  private closing = false;
+  private readQueues(): string[] {
+    const { hnAsync, hnError, hnSyncReply } = this.world.queues;
+    return [hnAsync, hnError, hnSyncReply];
+  }
 
-  /** Connects, declares Helsenorge's queues and consumes them; reconnects after a broker restart. */
+  private push(queue: string, msg: ReceivedMessage): void {
+    const xml = msg.content.length > 0 ? this.open(msg.content) : '';
+    this.received.push({ queue, msg, xml });
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Connects and reads Helsenorge's queues; reconnects after a broker restart. */
   async start(): Promise<void> {
+    if (this.world.protocol === '1.0') return this.start10();
     const conn = await amqp.connect(AMQP_URL, { noDelay: true });
     conn.on('error', () => undefined);
     const ch = await conn.createConfirmChannel();
     ch.on('error', () => undefined);
-    const { hnAsync, hnError, hnSyncReply } = this.world.queues;
-    for (const q of [hnAsync, hnError, hnSyncReply]) {
-      await ch.assertQueue(q, { durable: true });
-      await ch.consume(q, (m) => {
-        if (!m) return;
-        const xml = m.content.length > 0 ? this.open(m.content) : '';
-        this.received.push({ queue: q, msg: m, xml });
-        try {
-          ch.ack(m);
-        } catch {
-          // channel gone: redelivered (a wire duplicate, counted by the tests)
-        }
-        for (const w of this.waiters.splice(0)) w();
-      });
-    }
     this.conn = conn;
     this.ch = ch;
+    for (const q of this.readQueues()) await this.consume091(q);
     conn.on('close', () => {
       if (!this.closing) void this.reconnect();
     });
+  }
+
+  private async consume091(q: string): Promise<void> {
+    const ch = this.ch;
+    if (!ch) throw new Error('not connected');
+    await ch.consume(q, (m: ConsumeMessage | null) => {
+      if (!m) return;
+      try {
+        ch.ack(m);
+      } catch {
+        // channel gone: redelivered (a wire duplicate, counted by the tests)
+      }
+      this.push(q, { content: m.content, properties: { ...m.properties, headers: m.properties.headers ?? {} } });
+    });
+  }
+
+  private async start10(): Promise<void> {
+    const a = parseBrokerUrl(this.world.url);
+    const container = rhea.create_container({ id: `helsenorge-${this.world.prefix}` });
+    container.on('error', () => undefined);
+    const conn = container.connect({ host: a.host, port: a.port, username: a.username, password: a.password, reconnect: false } as Rhea.ConnectionOptions);
+    await new Promise<void>((res, rej) => {
+      conn.once('connection_open', () => res());
+      conn.once('disconnected', (ctx: EventContext) => rej((ctx as { error?: unknown }).error ?? new Error('disconnected')));
+    });
+    conn.on('error', () => undefined);
+    this.conn10 = conn;
+    this.senders10.clear();
+    for (const q of this.readQueues()) this.consume10(conn, q);
+    conn.on('disconnected', () => {
+      if (this.conn10 === conn) this.conn10 = null;
+      if (!this.closing) void this.reconnect();
+    });
+  }
+
+  private consume10(conn: Connection10, q: string): Receiver10 {
+    const r = conn.open_receiver({ source: { address: sourceAddress(q) }, autoaccept: false, credit_window: 200 });
+    r.on('message', (ctx: EventContext) => {
+      if (!ctx.message || !ctx.delivery) return;
+      ctx.delivery.accept();
+      this.push(q, from10(ctx.message));
+    });
+    r.on('receiver_error', () => undefined);
+    return r;
+  }
+
+  /** Reads `queue` again (after a test deleted it and declared it anew). */
+  async resubscribe(queue: string): Promise<void> {
+    if (this.world.protocol === '1.0') {
+      if (this.conn10) this.consume10(this.conn10, queue);
+      return;
+    }
+    await this.consume091(queue);
   }
 
   private async reconnect(): Promise<void> {
@@ -337,25 +466,34 @@ export class Helsenorge {
     return Buffer.from(protect(Buffer.from(xml, 'utf8'), this.identity, this.ourEncryption, { clock: systemClock, trust: this.trust }));
   }
 
-  /** Publishes to one of our queues with the §2.3 properties (overridable; `null` drops a header). */
-  async send(
-    queue: string,
-    body: Buffer,
-    opts: { messageId?: string; sync?: boolean; correlationId?: string; headers?: Record<string, string | null>; type?: string | null; contentType?: string | null } = {},
-  ): Promise<string> {
+  /** Sends to one of our queues with the §2.3 properties (overridable; `null` drops one). */
+  async send(queue: string, body: Buffer, opts: SendOptions = {}): Promise<string> {
     const messageId = opts.messageId ?? randomUUID();
-    const headers: Record<string, string> = {};
-    const base: Record<string, string | null> = {
+    const headers: Record<string, string | number> = {};
+    const base: Record<string, string | number | null> = {
       fromHerId: String(HN_SERVICE), toHerId: String(LAB), applicationTimeStamp: new Date().toISOString(), ...opts.headers,
     };
     for (const [k, v] of Object.entries(base)) if (v !== null) headers[k] = v;
     const type = opts.type === undefined ? 'DIALOG_INNBYGGER_TIMERESERVASJON' : opts.type;
     const contentType = opts.contentType === undefined ? PROTECTED_CONTENT_TYPE : opts.contentType;
+    const correlationId = opts.correlationId ?? messageId;
+    const replyTo = opts.sync ? this.world.queues.hnSyncReply : this.world.queues.hnAsync;
+    if (this.world.protocol === '1.0') {
+      await this.send10(queue, {
+        message_id: messageId, to: queue, reply_to: replyTo, correlation_id: correlationId,
+        ...(contentType ? { content_type: contentType } : {}),
+        ...(type ? { subject: type } : {}),
+        durable: true,
+        application_properties: headers,
+        body: rhea.message.data_section(body),
+      } as Rhea.Message);
+      return messageId;
+    }
+    const ch = this.ch;
+    if (!ch) throw new Error('not connected');
     await new Promise<void>((res, rej) => {
-      this.ch.publish('', queue, body, {
-        messageId,
-        correlationId: opts.correlationId ?? messageId,
-        replyTo: opts.sync ? this.world.queues.hnSyncReply : this.world.queues.hnAsync,
+      ch.publish(this.world.exchange, queue, body, {
+        messageId, correlationId, replyTo,
         ...(contentType ? { contentType } : {}),
         ...(type ? { type } : {}),
         persistent: true,
@@ -363,6 +501,45 @@ export class Helsenorge {
       }, (err: unknown) => (err ? rej(err) : res()));
     });
     return messageId;
+  }
+
+  private async send10(queue: string, message: Rhea.Message): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const conn = this.conn10;
+      if (!conn) {
+        if (attempt > 100) throw new Error('Helsenorge is not connected');
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      let sender = this.senders10.get(queue);
+      if (!sender) {
+        sender = conn.open_sender({ target: { address: targetAddress(this.world.exchange, queue) } });
+        sender.on('sender_error', () => undefined);
+        this.senders10.set(queue, sender);
+      }
+      const s = sender;
+      const ok = await new Promise<boolean>((res) => {
+        const d = s.send(message);
+        const finish = (accepted: boolean) => {
+          s.removeListener('accepted', onAccepted);
+          s.removeListener('released', onOther);
+          s.removeListener('rejected', onOther);
+          conn.removeListener('disconnected', onGone);
+          res(accepted);
+        };
+        const onAccepted = (ctx: EventContext) => ctx.delivery === d && finish(true);
+        const onOther = (ctx: EventContext) => ctx.delivery === d && finish(false);
+        const onGone = () => finish(false);
+        s.on('accepted', onAccepted);
+        s.on('released', onOther);
+        s.on('rejected', onOther);
+        conn.on('disconnected', onGone);
+      });
+      if (ok) return;
+      this.senders10.delete(queue);
+      if (attempt > 100) throw new Error(`message to ${queue} not accepted`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** Waits until `predicate` holds over what was received (or throws after `timeoutMs`). */
@@ -384,21 +561,44 @@ export class Helsenorge {
   async close(): Promise<void> {
     this.closing = true;
     await this.conn?.close().catch(() => undefined);
+    const c = this.conn10;
+    this.conn10 = null;
+    if (c) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 1000);
+        c.once('connection_close', () => {
+          clearTimeout(t);
+          r();
+        });
+        c.close();
+      });
+    }
   }
 }
 
-/** Deletes every queue of a world (ours with their dead-letter queues, Helsenorge's). */
+/** Every queue the world declared (both parties' four, each with its dead-letter queue). */
+export function worldQueueNames(world: World): string[] {
+  const { ourSync, ourAsync, ourError, hnAsync, hnSync, hnError, hnSyncReply } = world.queues;
+  const ourSyncReply = ourAsync.replace(/_async$/, '_syncreply');
+  const all = [ourSync, ourAsync, ourError, ourSyncReply, hnAsync, hnSync, hnError, hnSyncReply];
+  return [...all, ...all.map(deadLetterQueueOf)];
+}
+
+/** Deletes every queue and the exchange of a world. */
 export async function deleteWorldQueues(world: World): Promise<void> {
   const conn = await amqp.connect(AMQP_URL);
   conn.on('error', () => undefined);
   try {
-    const { ourSync, ourAsync, ourError, hnAsync, hnSync, hnError, hnSyncReply } = world.queues;
-    for (const q of [ourSync, ourAsync, ourError, hnAsync, hnSync, hnError, hnSyncReply, deadLetterQueueOf(ourSync), deadLetterQueueOf(ourAsync), deadLetterQueueOf(ourError)]) {
+    for (const q of worldQueueNames(world)) {
       const ch = await conn.createChannel();
       ch.on('error', () => undefined);
       await ch.deleteQueue(q).catch(() => undefined);
       await ch.close().catch(() => undefined);
     }
+    const ch = await conn.createChannel();
+    ch.on('error', () => undefined);
+    await ch.deleteExchange(world.exchange).catch(() => undefined);
+    await ch.close().catch(() => undefined);
   } finally {
     await conn.close().catch(() => undefined);
   }

@@ -1,5 +1,6 @@
 /**
- * Shared load, fault and bookkeeping for the RELIABILITY.md tests on RabbitMQ + PostgreSQL. Helsenorge
+ * Shared load, fault and bookkeeping for the RELIABILITY.md tests on RabbitMQ + PostgreSQL, each run
+ * over AMQP 0.9.1 and over AMQP 1.0 (the world's protocol: Timebok's transport and Helsenorge's client). Helsenorge
  * sends ReserverAvtale requests (distinct MsgIds, patients and slot places), collects every answer, and
  * the figures are computed from what it received plus three SQL invariants: no slot above capacity,
  * inbox rows = distinct MsgIds processed, no outbox row left unsent.
@@ -10,6 +11,7 @@ import { readdirSync } from 'node:fs';
 import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
 import { deadLetterQueueOf } from '../../../src/transport/amqp/topology.js';
 import { freshDatabase } from '../pg.js';
+import type { AmqpProtocol } from '../../../src/config/config.js';
 import { Helsenorge, deleteWorldQueues, makeWorld, queueDepth, reserveXml, sqlQuery, startTimebok, syntheticFnr, type Received, type World } from '../amqp/world.js';
 
 export type Started = Awaited<ReturnType<typeof startTimebok>>;
@@ -34,12 +36,16 @@ export function useReliabilityWorld(
   n: number,
   start: (w: Omit<ReliabilityWorld, 'instances'>) => Promise<Started[]>,
   restore?: () => void,
+  opts: { protocol?: AmqpProtocol; deliveryLimit?: number } = {},
 ): ReliabilityWorld {
   const w = { instances: [] as Started[] } as ReliabilityWorld;
   beforeAll(async () => {
     w.schemas = await loadSchemaSet();
-    w.db = await freshDatabase(label);
-    w.world = await makeWorld({ slots: Math.ceil(n / 100) + 1, capacity: 100 });
+    w.db = await freshDatabase(`${label}${(opts.protocol ?? '0-9-1').replace(/\W/g, '')}`);
+    w.world = await makeWorld({
+      slots: Math.ceil(n / 100) + 1, capacity: 100, protocol: opts.protocol ?? '0-9-1',
+      ...(opts.deliveryLimit !== undefined ? { deliveryLimit: opts.deliveryLimit } : {}),
+    });
     w.hn = new Helsenorge(w.world);
     await w.hn.start();
     w.instances = await start(w);
@@ -179,9 +185,9 @@ export async function checkInvariants(dbUrl: string, requests: Request[]): Promi
   };
 }
 
-/** Prints the figures on one line of their own, e.g. `RELIABILITY T2 sent=2000 answered=2000 lost=0 …`. */
-export function report(test: string, values: Record<string, number | string>): void {
-  const line = `RELIABILITY ${test} ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+/** Prints the figures on one line of their own, e.g. `RELIABILITY T2 protocol=1.0 sent=2000 answered=2000 lost=0 …`. */
+export function report(test: string, protocol: AmqpProtocol, values: Record<string, number | string>): void {
+  const line = `RELIABILITY ${test} ${Object.entries({ protocol, ...values }).map(([k, v]) => `${k}=${v}`).join(' ')}`;
   process.stdout.write(`\n${line}\n`);
 }
 

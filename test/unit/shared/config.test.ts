@@ -71,7 +71,18 @@ describe('configuration', () => {
   });
 
   test('AMQP settings have the protocol defaults', () => {
-    expect(loadConfig({}, '/x').amqp).toEqual({ herIds: [], prefetch: 50, deliveryLimit: 10, syncReplyTtlMs: 15000, reconnectMaxMs: 30000 });
+    expect(loadConfig({}, '/x').amqp).toEqual({ herIds: [], prefetch: 50, deliveryLimit: 10, syncReplyTtlMs: 15000, reconnectMaxMs: 30000, protocol: '1.0', tls: {} });
     expect(loadConfig({ AMQP_HER_IDS: '8142520,8142521' }, '/x').amqp.herIds).toEqual([8142520, 8142521]);
+  });
+
+  test('AMQP_PROTOCOL is 1.0 (NHN\'s bus) unless 0-9-1 is chosen; anything else stops start-up naming it', () => {
+    expect(loadConfig({ AMQP_URL: 'amqps://u:p@sb.test.nhn.no:5671/NHNTESTServiceBus' }, '/x').amqp.protocol).toBe('1.0');
+    expect(loadConfig({ AMQP_PROTOCOL: '0-9-1' }, '/x').amqp.protocol).toBe('0-9-1');
+    expect(() => loadConfig({ AMQP_PROTOCOL: '0.9.1' }, '/x')).toThrow(/AMQP_PROTOCOL/);
+  });
+
+  test('AMQP TLS files are resolved against the working directory', () => {
+    expect(loadConfig({ AMQP_TLS_CA_FILE: 'certs/nhn-ca.pem', AMQP_TLS_CERT_FILE: '/etc/t/client.p12', AMQP_TLS_PASSPHRASE: 'pw' }, '/x').amqp.tls)
+      .toEqual({ caFile: '/x/certs/nhn-ca.pem', certFile: '/etc/t/client.p12', passphrase: 'pw' });
   });
 });
