@@ -1,4 +1,4 @@
-// Three projects: unit and component run anywhere with only Node (`npm test`); integration needs the real
+// Four projects: unit, component and fuzz run anywhere with only Node (`npm test`); integration needs the real
 // PostgreSQL and RabbitMQ named by DATABASE_URL / AMQP_URL (`npm run test:integration`).
 const transform = {
   '^.+\\.ts$': ['@swc/jest', {
@@ -15,9 +15,13 @@ const common = {
 export default {
   // Component and integration tests run whole pipelines and races; per-project values are ignored by jest.
   testTimeout: 60_000,
+  // The fuzz project's files leave tallies; the teardown prints one FUZZ line for the run.
+  globalSetup: '<rootDir>/test/fuzz/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/fuzz/global-teardown.mjs',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'component', testMatch: ['<rootDir>/test/component/**/*.test.ts'] },
+    { ...common, displayName: 'fuzz', testMatch: ['<rootDir>/test/fuzz/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
   ],
 };

@@ -119,7 +119,7 @@ async function runSpool(config: Config, app: App, setup: SetupSummary, logger: L
   const relay = new OutboxRelay(app.db, new SpoolPublisher(config.spoolDir, app.encoder), systemClock, logger);
   const consumer = new SpoolConsumer(
     app.pipeline,
-    { spoolDir: config.spoolDir, herIds: setup.ourHerIds, pollMs: config.spoolPollMs, maxBytes: config.limits.maxBytes, afterEach: () => relay.drain() },
+    { spoolDir: config.spoolDir, herIds: setup.ourHerIds, pollMs: config.spoolPollMs, settleMs: config.spoolSettleMs, maxBytes: config.limits.maxBytes, afterEach: () => relay.drain() },
     logger,
   );
   await relay.drain();

@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   AMQP_URL: z.string().optional(),
   SPOOL_DIR: z.string().default('var/spool'),
   SPOOL_POLL_MS: int(50, 60_000).default(500),
+  SPOOL_SETTLE_MS: int(0, 60_000).default(200),
   REGISTRY_FILE: z.string().default('fixtures/demo/registry.json'),
   TIMEBOOKS_FILE: z.string().default('fixtures/demo/timebooks.json'),
   OUR_HER_IDS: herIdList.default(''),
@@ -69,6 +70,8 @@ export interface Config {
   amqpUrl: string | null;
   spoolDir: string;
   spoolPollMs: number;
+  /** A spool file is read once its size and mtime have been stable this long (docs/spool.md). */
+  spoolSettleMs: number;
   registryFile: string;
   timebooksFile: string;
   ourHerIds: number[];
@@ -144,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     amqpUrl: e.AMQP_URL ?? null,
     spoolDir: resolve(cwd, e.SPOOL_DIR),
     spoolPollMs: e.SPOOL_POLL_MS,
+    spoolSettleMs: e.SPOOL_SETTLE_MS,
     registryFile: resolve(cwd, e.REGISTRY_FILE),
     timebooksFile: resolve(cwd, e.TIMEBOOKS_FILE),
     ourHerIds: splitList(e.OUR_HER_IDS).map(Number),

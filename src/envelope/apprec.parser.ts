@@ -1,4 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
+import { TimebokError } from '../shared/errors.js';
 
 /** What Timebok reads from an inbound AppRec (1.0 or 1.1): enough to record it against our message. */
 export interface InboundAppRec {
@@ -38,9 +39,19 @@ function text(n: unknown, name: string): string | null {
   return null;
 }
 
-/** Reads an AppRec that has passed the XML guard. Missing parts come back as null. */
+/**
+ * Reads an AppRec that has passed the XML guard. Missing parts come back as null.
+ * @throws TimebokError `ERR_ENVELOPE_NOT_WELL_FORMED` when the reader refuses it (fast-xml-parser refuses
+ *   element names such as `constructor` and `__proto__`; regression fixture
+ *   test/fixtures/hostile/regressions/apprec-with-constructor-element-crashed.xml).
+ */
 export function parseAppRec(xml: string): InboundAppRec {
-  const doc = parser.parse(xml) as Node;
+  let doc: Node;
+  try {
+    doc = parser.parse(xml) as Node;
+  } catch {
+    throw new TimebokError('ERR_ENVELOPE_NOT_WELL_FORMED', 'AppRec could not be read (a reserved or invalid element name)');
+  }
   const rec = child(doc, 'AppRec');
   const inst = child(child(child(rec, 'Sender'), 'HCP'), 'Inst');
   const dept = child(inst, 'Dept') ?? child(inst, 'HCPerson');

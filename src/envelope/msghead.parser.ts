@@ -55,7 +55,44 @@ export function parseMsgHead(xml: string, limits: XmlLimits = DEFAULT_XML_LIMITS
   const message = readMsgInfo(top.find((e) => e.name === 'MsgInfo'));
   for (const document of top.filter((e) => e.name === 'Document')) readDocument(document, source, message, limits);
   message.functionCode = message.dialogmelding?.typeForesp?.v || message.dialogmelding?.temaKodet?.v || null;
+  message.contentProblem ??= contentProblemOf(message);
   return message;
+}
+
+/**
+ * Values Timebok keeps are bounded (the database columns hold at most these lengths): a longer one is a
+ * content problem answered T02, not a write that fails later (PostgreSQL refuses it, SQLite would not).
+ * A ReserverAvtale VEVENT whose end is not after its start is one too. Names the field and the rule, never the value.
+ */
+const STORED_LENGTHS: ReadonlyArray<[string, (m: InboundMessage) => string | undefined | null, number]> = [
+  ['MsgInfo/MsgId', (m) => m.msgId, 200],
+  ['MsgInfo/Type/@V', (m) => m.processRaw, 100],
+  ['function code', (m) => m.functionCode, 10],
+  ['ConversationRef/RefToParent', (m) => m.conversationRef?.refToParent, 200],
+  ['ConversationRef/RefToConversation', (m) => m.conversationRef?.refToConversation, 200],
+  ['Patient/FamilyName', (m) => m.patient?.familyName, 200],
+  ['Patient/GivenName', (m) => m.patient?.givenName, 200],
+  ['Patient/Ident/TypeId/@V', (m) => m.patient?.idType, 3],
+  ['Pasientrelasjon/Relasjon/@V', (m) => m.pasientrelasjon?.relasjon?.v, 10],
+  ['Pasientrelasjon/Person/Ident/Id', (m) => m.pasientrelasjon?.personIdent?.id, 11],
+  ['KodetOpplysning/@V', (m) => m.dialogmelding?.kodetOpplysning?.v, 2],
+  ['FraDato', (m) => m.dialogmelding?.fraDato, 32],
+  ['TilDato', (m) => m.dialogmelding?.tilDato, 32],
+];
+
+function contentProblemOf(m: InboundMessage): string | undefined {
+  for (const [field, value, max] of STORED_LENGTHS) {
+    const v = value(m);
+    if (typeof v === 'string' && v.length > max) return `${field} longer than ${max} characters`;
+  }
+  // Only where the times choose what is booked (ReserverAvtale); a Timeønske's VEVENT only names an
+  // appointment (the official OET example has dtend 2014 before dtstart 2019).
+  for (const e of m.functionCode === 'RT' ? m.vevents : []) {
+    const start = e.dtstart ? Date.parse(e.dtstart) : NaN;
+    const end = e.dtend ? Date.parse(e.dtend) : NaN;
+    if (Number.isFinite(start) && Number.isFinite(end) && end <= start) return 'VEVENT dtend is not after dtstart';
+  }
+  return undefined;
 }
 
 function readMsgInfo(info: XNode | undefined): InboundMessage {

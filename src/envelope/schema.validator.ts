@@ -215,7 +215,8 @@ function pathStep(el: XmlElement): string {
 function valuesOf(element: XmlElement): string[] {
   const values = element.attrs.map((a) => a.value);
   let text = '';
-  for (let c = element.firstChild; c !== null; c = c.next) if (!(c instanceof XmlElement)) text += c.content;
+  // `!= null`: libxml2-wasm gives undefined for node kinds it does not model (see elementChildren)
+  for (let c = element.firstChild; c != null; c = c.next) if (!(c instanceof XmlElement)) text += c.content;
   values.push(text);
   return values;
 }

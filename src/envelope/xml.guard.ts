@@ -60,6 +60,13 @@ export function guardXml(body: Uint8Array, limits: XmlLimits = DEFAULT_XML_LIMIT
   const bytes = buf.subarray(start);
   if (isBlank(bytes)) throw new TimebokError('ERR_ENVELOPE_NOT_WELL_FORMED', 'empty body');
   const charset = declaredCharset(bytes);
+  if (start > 0 && charset !== 'utf-8') {
+    // A UTF-8 byte-order mark and a declaration naming another encoding: one of them lies.
+    throw new TimebokError('ERR_ENVELOPE_ENCODING', 'a UTF-8 byte-order mark with another declared encoding');
+  }
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw new TimebokError('ERR_ENVELOPE_ENCODING', 'a second byte-order mark');
+  }
   scanMarkup(bytes, limits.maxDepth);
   const text = decode(bytes, charset);
   checkWellFormed(bytes);

@@ -276,7 +276,8 @@ function safeCodePoint(cp: number, fallback: string): string {
 /** Element children of a libxml2 element. */
 export function elementChildren(el: XmlElement): XmlElement[] {
   const out: XmlElement[] = [];
-  for (let c = el.firstChild; c !== null; c = c.next) if (c instanceof XmlElement) out.push(c);
+  // `!= null`: libxml2-wasm gives undefined, not null, for node kinds it does not model (an entity reference in a schema-invalid document: test/fixtures/hostile/regressions/schema-error-path-on-unmodelled-node.xml)
+  for (let c = el.firstChild; c != null; c = c.next) if (c instanceof XmlElement) out.push(c);
   return out;
 }
 
@@ -330,4 +331,31 @@ export function flattenText(node: XNode | undefined): string | undefined {
     .map((line) => line.replace(/[ \t\r\f\v]+/g, ' ').trim())
     .filter((line) => line !== '')
     .join('\n');
+}
+
+/**
+ * The local name of the root element of a guarded document, found by skipping the XML declaration,
+ * processing instructions, comments and whitespace in one linear pass (a regular expression over
+ * leading comments backtracks exponentially on a body with many comments; see the regression fixture
+ * test/fixtures/hostile/regressions/apprec-sniff-backtracks-on-comments.xml). Null when there is none.
+ */
+export function rootLocalName(text: string): string | null {
+  let i = 0;
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (text.startsWith('<?', i)) {
+      const end = text.indexOf('?>', i + 2);
+      if (end < 0) return null;
+      i = end + 2;
+    } else if (text.startsWith('<!--', i)) {
+      const end = text.indexOf('-->', i + 4);
+      if (end < 0) return null;
+      i = end + 3;
+    } else if (text[i] === '<') {
+      const m = /^<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/.exec(text.slice(i, i + 200));
+      return m ? m[2]! : null;
+    } else {
+      return null;
+    }
+  }
 }

@@ -3,6 +3,7 @@ import type { InboundMessage, SchemaValidationResult, XmlLimits } from '../envel
 import { guardXml } from '../envelope/xml.guard.js';
 import { parseMsgHead } from '../envelope/msghead.parser.js';
 import { checkPersonId } from '../envelope/person-id.js';
+import { rootLocalName } from '../envelope/xml.read.js';
 import type { Party, ReceiverCheck } from '../registry/types.js';
 import type { TimebookOperations } from '../timebook/types.js';
 import { addressFromRegistry, ourAddressFor, type Address } from '../reply/addressing.js';
@@ -82,17 +83,24 @@ export class Pipeline {
     const { settings, registry } = this.deps;
     checkTransportFields(delivery);
 
+    // The body limit before anything reads it, CMS included (its overhead: signature, certificates).
+    if (delivery.body.byteLength > settings.limits.maxBytes + CMS_OVERHEAD_BYTES) {
+      throw new TimebokError('ERR_ENVELOPE_TOO_LARGE', `body is ${delivery.body.byteLength} bytes, over the limit`, {
+        detail: { bytes: delivery.body.byteLength, maxBytes: settings.limits.maxBytes },
+      });
+    }
     const claimedSender = delivery.fromHerId ?? null;
     const claimedParty = claimedSender !== null ? await registry.getParty(claimedSender) : null;
     const plain = await this.deps.unprotector.unprotect(delivery, claimedParty);
     const text = guardXml(plain, settings.limits);
 
-    if (/^\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*<([A-Za-z_][\w.-]*:)?AppRec[\s>]/.test(text)) {
+    if (rootLocalName(text) === 'AppRec') {
       const { db, clock, logger, schemas } = this.deps;
       return recordAppRec({ db, clock, logger, validate: (xml) => schemas.validate(xml) }, delivery, text);
     }
     const message = parseMsgHead(text, settings.limits);
-    const senderHerId = level2HerId(message.sender);
+    // A level 2 without HER-id names no communication party: level 1 does not stand in for it.
+    const senderHerId = message.sender.level2 && message.sender.level2.herId === null ? null : level2HerId(message.sender);
     if (senderHerId === null) {
       throw new TimebokError('ERR_TRANSPORT_FIELD', 'MsgHead sender has no HER-id', { detail: { field: 'Sender' } });
     }
@@ -125,6 +133,8 @@ export class Pipeline {
     const contentHash = contentHashOf(text);
     const key = `${sender.herId}:${message.msgId}`;
     const sync = isSyncRequest(message);
+
+    if (message.msgId.trim() === '') return this.refuseWithoutMsgId(delivery, message, sender, contentHash, sync);
 
     // Checks whose failure is answered (and remembered, so a duplicate gets the same answer), each
     // through the error table (src/shared/errors.ts). A refusal is sent in the name of our party whose
@@ -265,6 +275,22 @@ export class Pipeline {
     });
   }
 
+  /**
+   * A message without MsgId (missing, empty, blank) cannot be told apart from the next one: it is
+   * refused T02 without an inbox row (keyed by its content instead), so that two different messages
+   * without MsgId never meet as "duplicates" and nothing is booked.
+   */
+  private async refuseWithoutMsgId(delivery: InboundDelivery, message: InboundMessage, sender: Counterparty, contentHash: string, sync: boolean): Promise<ProcessOutcome> {
+    const us = await this.ourAddress(delivery, message);
+    if (us === null) return this.noPartyOfOurs(delivery, message);
+    const refused = refusal('ERR_ENVELOPE_SCHEMA', 'MsgInfo/MsgId: missing or empty');
+    this.logRefusal(delivery, message, refused);
+    const key = `no-msgid:${sender.herId}:${contentHash}`;
+    const rows = refusalRows({ route: delivery, message, sender, us, sync, key, inboxId: null, now: this.deps.clock.now() }, refused);
+    await this.deps.db.run((tx) => addOrRequeueOutbox(tx, rows));
+    return { ...this.outcome('rejected', message, `refused → ${sync ? 'reply 26' : 'apprec 2 T02'} (no MsgId)`, rows.map((r) => r.id)), code: refused.code };
+  }
+
   /** Our party for a delivery (see ourAddressFor): the queue that received it decides. */
   private ourAddress(delivery: InboundDelivery, message: InboundMessage | null): Promise<Address | null> {
     const addressed = message ? [message.receiver.level2?.herId, message.receiver.level1.herId] : [];
@@ -341,6 +367,10 @@ function checkTransportFields(d: InboundDelivery): void {
       detail: { missing },
     });
   }
+  const long = (['correlationId', 'replyTo', 'messageId'] as const).filter((k) => (d[k]?.length ?? 0) > 200);
+  if (long.length > 0) {
+    throw new TimebokError('ERR_TRANSPORT_FIELD', `AMQP fields longer than 200 characters: ${long.join(', ')}`, { detail: { long } });
+  }
   const media = (d.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (!ACCEPTED_MEDIA_TYPES.has(media)) {
     throw new TimebokError('ERR_TRANSPORT_UNSUPPORTED', 'content-type is not a message Timebok reads (CMS or XML)', {
@@ -348,6 +378,9 @@ function checkTransportFields(d: InboundDelivery): void {
     });
   }
 }
+
+/** What CMS protection may add to a body of `MAX_BODY_BYTES` (signature, certificates, padding). */
+const CMS_OVERHEAD_BYTES = 64 * 1024;
 
 /** AMQP content types of what Timebok reads: CMS (signed and enveloped) or, where allowed, plain XML. */
 const ACCEPTED_MEDIA_TYPES = new Set(['application/pkcs7-mime', 'application/xml', 'text/xml']);

@@ -33,6 +33,9 @@ import { rsaOaepDecryptKey, rsaPkcs1DecryptKey } from './rsa.pkcs1.js';
 import { checkParsedCertificate, type TrustOptions } from './trust.js';
 
 /** A decryption key, optionally with its certificate so the matching RecipientInfo can be picked. */
+/** Limits for parsing a received CMS message (the default reader allows more, for CRLs). */
+const CMS_DER_LIMITS = { maxDepth: 32, maxNodes: 20_000 } as const;
+
 export interface DecryptionKey {
   key: KeyObject;
   certificatePem?: string;
@@ -109,7 +112,8 @@ function isAbsentOrNull(params: DerNode | undefined): boolean {
 /** Structure and algorithm checks: everything that needs no secret, before any RSA operation. */
 function parseEnvelope(body: Uint8Array): EnvelopeParts {
   return structural(() => {
-    const root = expectSequence(parseDer(body));
+    // A CMS message has a few hundred elements; BER bombs stop at these limits (docs/errors.md).
+    const root = expectSequence(parseDer(body, CMS_DER_LIMITS));
     const contentType = oidValue(root.children[0]);
     if (contentType !== OID.envelopedData) {
       throw cmsError(contentType === OID.signedData ? 'signed but not encrypted' : 'not EnvelopedData');

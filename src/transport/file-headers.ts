@@ -11,8 +11,15 @@ import { TimebokError } from '../shared/errors.js';
  */
 export function sniffSenderHerId(body: Uint8Array): number | undefined {
   const head = Buffer.from(body.subarray(0, 64 * 1024)).toString('utf8');
-  const sender = /<(?:\w+:)?Sender[\s>][\s\S]*?<\/(?:\w+:)?Sender>/.exec(head)?.[0];
-  if (!sender) return undefined;
+  // One opening tag, then the first closing tag after it: linear (a lazy match retried from every
+  // `<Sender` of a body full of them, with no closing tag, is quadratic).
+  const open = /<(?:\w+:)?Sender[\s>]/.exec(head);
+  if (!open) return undefined;
+  const closing = /<\/(?:\w+:)?Sender>/g;
+  closing.lastIndex = open.index;
+  const close = closing.exec(head);
+  if (!close) return undefined;
+  const sender = head.slice(open.index, close.index + close[0].length);
   const ids = [...sender.matchAll(/<(?:\w+:)?Id>\s*(\d+)\s*<\/(?:\w+:)?Id>\s*<(?:\w+:)?TypeId[^>]*V="HER"/g)];
   const last = ids[ids.length - 1];
   return last ? Number(last[1]) : undefined;

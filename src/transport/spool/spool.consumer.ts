@@ -1,10 +1,11 @@
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { InboundDelivery } from '../../pipeline/types.js';
 import { describeError, isTimebokError, type TimebokError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { readSidecar, sniffSenderHerId, type Sidecar } from '../file-headers.js';
+import { moveNoClobber } from './safe-files.js';
 
 export interface SpoolOptions {
   spoolDir: string;
@@ -13,6 +14,24 @@ export interface SpoolOptions {
   maxBytes: number;
   /** Called after each processed file (the outbox relay drains here). */
   afterEach?: () => Promise<unknown>;
+  /**
+   * A file is read only once its size and mtime have not changed for this long (setting
+   * `SPOOL_SETTLE_MS`); 0 reads a file at first sight. Guards against a writer that does not use the
+   * hidden-name-and-rename convention (docs/spool.md).
+   */
+  settleMs?: number;
+  /** Milliseconds since the epoch (injected in tests); default Date.now. */
+  now?: () => number;
+}
+
+/** Names a reader never touches: hidden files and files still being written (`.tmp`, `.part`). */
+export function isInProgressName(name: string): boolean {
+  return name.startsWith('.') || /\.(tmp|part)$/i.test(name);
+}
+
+/** Message files the spool reads. */
+export function isMessageName(name: string): boolean {
+  return !isInProgressName(name) && /\.(xml|p7m|cms)$/i.test(name);
 }
 
 /**
@@ -22,6 +41,8 @@ export interface SpoolOptions {
  * and a file whose processing hit a passing fault (database away) stays where it is and is tried again.
  */
 export class SpoolConsumer {
+  /** What each waiting file looked like when last seen, and since when it has looked so. */
+  private readonly seen = new Map<string, { size: number; mtimeMs: number; since: number }>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -60,12 +81,15 @@ export class SpoolConsumer {
       const dir = join(this.options.spoolDir, queue);
       let names: string[];
       try {
-        names = (await readdir(dir)).filter((n) => !n.startsWith('.') && /\.(xml|p7m|cms)$/i.test(n)).sort();
+        names = (await readdir(dir)).filter(isMessageName).sort();
       } catch {
         continue;
       }
+      const present = new Set(names.map((n) => join(dir, n)));
+      for (const path of this.seen.keys()) if (path.startsWith(`${dir}/`) && !present.has(path)) this.seen.delete(path);
       for (const name of names) {
         if (respectStop && this.stopped) return handled;
+        if (!(await this.settled(join(dir, name)))) continue;
         const ok = await this.handleFile(queue, dir, name);
         if (ok === 'retry') return handled;
         handled += 1;
@@ -88,6 +112,29 @@ export class SpoolConsumer {
     }, delay);
   }
 
+  /**
+   * True when the file's size and mtime have been the same for `settleMs` (a file whose mtime is
+   * already that old counts from its mtime, so files dropped while Timebok was down are read at once).
+   */
+  private async settled(path: string): Promise<boolean> {
+    const settleMs = this.options.settleMs ?? 0;
+    if (settleMs <= 0) return true;
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      return false;
+    }
+    const now = (this.options.now ?? Date.now)();
+    const last = this.seen.get(path);
+    if (!last || last.size !== info.size || last.mtimeMs !== info.mtimeMs) {
+      const since = last === undefined ? Math.min(now, info.mtimeMs) : now;
+      this.seen.set(path, { size: info.size, mtimeMs: info.mtimeMs, since });
+      return now - since >= settleMs;
+    }
+    return now - last.since >= settleMs;
+  }
+
   private async handleFile(queue: string, dir: string, name: string): Promise<'done' | 'error' | 'retry'> {
     const path = join(dir, name);
     try {
@@ -98,6 +145,7 @@ export class SpoolConsumer {
         return 'error';
       }
       const body = await readFile(path);
+      this.seen.delete(path);
       // A sidecar that is not JSON or not valid is an answered fault (error-queue report), not a crash.
       let sidecar: Sidecar | null = null;
       let fault: TimebokError | null = null;
@@ -123,9 +171,7 @@ export class SpoolConsumer {
       const outcome = fault ? await this.pipeline.reportFault(delivery, fault) : await this.pipeline.process(delivery);
       await this.options.afterEach?.();
       this.logger.info({ queue, file: name, status: outcome.status, summary: outcome.summary }, 'spool message handled');
-      await mkdir(join(dir, 'processed'), { recursive: true });
-      await rename(path, join(dir, 'processed', name));
-      await rename(`${path}.json`, join(dir, 'processed', `${name}.json`)).catch(() => undefined);
+      await this.archive(dir, name, 'processed');
       return 'done';
     } catch (err) {
       if (isTimebokError(err) && err.disposition === 'retry') {
@@ -140,9 +186,20 @@ export class SpoolConsumer {
   }
 
   private async moveToError(dir: string, name: string, reason: string): Promise<void> {
-    await mkdir(join(dir, 'error'), { recursive: true });
-    await writeFile(join(dir, 'error', `${name}.reason.txt`), `${reason}\n`, 'utf8');
-    await rename(join(dir, name), join(dir, 'error', name));
-    await rename(join(dir, `${name}.json`), join(dir, 'error', `${name}.json`)).catch(() => undefined);
+    const used = await this.archive(dir, name, 'error');
+    await writeFile(join(dir, 'error', `${used}.reason.txt`), `${reason}\n`, { encoding: 'utf8', flag: 'wx' }).catch(() => undefined);
+  }
+
+  /**
+   * Moves a handled file and its sidecar into `processed/` or `error/`, never over an earlier file of the
+   * same name (a second `rt.xml` becomes `rt~1.xml`). Returns the name used.
+   */
+  private async archive(dir: string, name: string, to: 'processed' | 'error'): Promise<string> {
+    const target = join(dir, to);
+    await mkdir(target, { recursive: true });
+    const used = await moveNoClobber(join(dir, name), target, name, ['.json', '.reason.txt']);
+    await moveNoClobber(join(dir, `${name}.json`), target, `${used}.json`).catch(() => undefined);
+    this.seen.delete(join(dir, name));
+    return used;
   }
 }

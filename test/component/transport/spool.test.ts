@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, importSetup, type App } from '../../../src/app.js';
@@ -9,12 +9,15 @@ import { FixedClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { SpoolConsumer } from '../../../src/transport/spool/spool.consumer.js';
 import { SpoolPublisher } from '../../../src/transport/spool/spool.publisher.js';
-import { REPLAY_SETUP, TR } from '../pipeline/helpers.js';
+import type { OutboxRow } from '../../../src/inbox/message.entities.js';
+import { FIXTURES, REPLAY_SETUP, TR } from '../pipeline/helpers.js';
 
 let schemas: SchemaSet;
 let app: App;
 let spool: string;
 let consumer: SpoolConsumer;
+let setupHerIds: number[];
+let relay: OutboxRelay;
 
 beforeAll(async () => {
   schemas = await loadSchemaSet();
@@ -33,7 +36,8 @@ beforeEach(async () => {
     schemas,
   });
   const setup = await importSetup(app, join(REPLAY_SETUP, 'registry.json'), join(REPLAY_SETUP, 'timebooks.json'));
-  const relay = new OutboxRelay(app.db, new SpoolPublisher(spool), app.clock, silentLogger);
+  setupHerIds = setup.ourHerIds;
+  relay = new OutboxRelay(app.db, new SpoolPublisher(spool), app.clock, silentLogger);
   consumer = new SpoolConsumer(app.pipeline, { spoolDir: spool, herIds: setup.ourHerIds, pollMs: 20, maxBytes: DEFAULT_XML_LIMITS.maxBytes, afterEach: () => relay.drain() }, silentLogger);
   await consumer.start();
   await consumer.stop(); // tests drive it with pollOnce()
@@ -87,5 +91,82 @@ describe('spool transport', () => {
     expect(visible(join(spool, '91095_async', 'processed'))).toEqual(['half.xml']);
     const [report] = visible(join(spool, '8093248_error'));
     expect(JSON.parse(readFileSync(join(spool, '8093248_error', report as string), 'utf8')).errorCondition).toBe('transport:not-well-formed-xml');
+  });
+});
+
+describe('the spool as a real inbox', () => {
+  const RT_FILE = join(TR, 'Reserver-time--Foresporsel-innbygger--Reserver-time.xml');
+
+  test('hidden files and files named .tmp or .part are never read (a writer writes under such a name, then renames)', async () => {
+    for (const name of ['.rt.xml', 'rt.xml.tmp', 'rt.xml.part', 'rt.XML.PART', '.half.p7m']) copyFileSync(RT_FILE, join(spool, '91095_async', name));
+    expect(await consumer.pollOnce()).toBe(0);
+    expect(visible(join(spool, '91095_async', 'processed'))).toEqual([]);
+    expect(readdirSync(join(spool, '91095_async')).sort()).toEqual(['.half.p7m', '.rt.xml', 'error', 'processed', 'rt.XML.PART', 'rt.xml.part', 'rt.xml.tmp']);
+  });
+
+  test('a file is read only once its size and mtime have been stable for the settle time (injected clock)', async () => {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const settling = new SpoolConsumer(app.pipeline, { spoolDir: spool, herIds: setupHerIds, pollMs: 20, maxBytes: DEFAULT_XML_LIMITS.maxBytes, settleMs: 1000, now: () => now, afterEach: () => relay.drain() }, silentLogger);
+    const path = join(spool, '91095_async', 'slow.xml');
+    const rt = readFileSync(RT_FILE);
+    const at = (ms: number) => new Date(now + ms);
+    writeFileSync(path, rt.subarray(0, 100)); // a writer that ignores the convention, half done
+    utimesSync(path, at(0), at(0));
+    expect(await settling.pollOnce()).toBe(0); // first sight
+    now += 600;
+    writeFileSync(path, rt.subarray(0, 2000)); // still growing
+    utimesSync(path, at(0), at(0));
+    expect(await settling.pollOnce()).toBe(0);
+    now += 900;
+    expect(await settling.pollOnce()).toBe(0); // stable for 900 ms only
+    writeFileSync(path, rt); // done
+    utimesSync(path, at(0), at(0));
+    now += 100;
+    expect(await settling.pollOnce()).toBe(0); // size changed: the settle time starts again
+    now += 999;
+    expect(await settling.pollOnce()).toBe(0);
+    now += 1;
+    expect(await settling.pollOnce()).toBe(1);
+    expect(visible(join(spool, '91095_async', 'processed'))).toEqual(['slow.xml']);
+    expect(visible(join(spool, '91095_async', 'error'))).toEqual([]); // the whole file was read: answered, not broken
+  });
+
+  test('a file that has sat unchanged for longer than the settle time (dropped while Timebok was down) is read at first sight', async () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    const settling = new SpoolConsumer(app.pipeline, { spoolDir: spool, herIds: setupHerIds, pollMs: 20, maxBytes: DEFAULT_XML_LIMITS.maxBytes, settleMs: 1000, now: () => now }, silentLogger);
+    const path = join(spool, '91095_async', 'old.xml');
+    copyFileSync(RT_FILE, path);
+    utimesSync(path, new Date(now - 5000), new Date(now - 5000));
+    expect(await settling.pollOnce()).toBe(1);
+  });
+
+  test('a name already in processed/ is never overwritten: the second file is archived beside it', async () => {
+    copyFileSync(RT_FILE, join(spool, '91095_async', 'same.xml'));
+    await consumer.pollOnce();
+    copyFileSync(join(FIXTURES, 'rt-bad-check-digits.xml'), join(spool, '91095_async', 'same.xml'));
+    writeFileSync(join(spool, '91095_async', 'same.xml.json'), JSON.stringify({ messageId: 'second' }));
+    await consumer.pollOnce();
+    expect(visible(join(spool, '91095_async', 'processed')).sort()).toEqual(['same.xml', 'same~1.xml', 'same~1.xml.json']);
+    expect(readFileSync(join(spool, '91095_async', 'processed', 'same.xml'))).toEqual(readFileSync(RT_FILE));
+  });
+
+  test('a name already in error/ is never overwritten, nor its reason file', async () => {
+    for (let i = 0; i < 2; i++) {
+      writeFileSync(join(spool, '91095_async', 'huge.xml'), Buffer.alloc(DEFAULT_XML_LIMITS.maxBytes * 2 + 2048 + i, 0x20));
+      await consumer.pollOnce();
+    }
+    expect(visible(join(spool, '91095_async', 'error')).sort()).toEqual(['huge.xml', 'huge.xml.reason.txt', 'huge~1.xml', 'huge~1.xml.reason.txt']);
+    expect(readFileSync(join(spool, '91095_async', 'error', 'huge~1.xml.reason.txt'), 'utf8')).toMatch(/^ERR_ENVELOPE_TOO_LARGE/);
+  });
+
+  test('an outgoing answer written twice (a re-sent duplicate) lands beside the first, never over it', async () => {
+    const publisher = new SpoolPublisher(spool);
+    const row = { id: 'r1', inboxId: null, kind: 'reply', queue: '8093248_async', toHerId: 8093248, fromHerId: 91095, process: 'X', correlationId: null, body: '<a/>', properties: {}, summary: '', createdAt: '2019-07-01T07:00:00.000Z', seq: 0, sentAt: null, attempts: 0, lastError: null } as unknown as OutboxRow;
+    await publisher.publish(row);
+    await publisher.publish({ ...row, body: '<b/>' });
+    const files = visible(join(spool, '8093248_async')).sort();
+    expect(files).toHaveLength(2);
+    expect(files.map((f) => readFileSync(join(spool, '8093248_async', f), 'utf8')).sort()).toEqual(['<a/>', '<b/>']);
+    expect(readdirSync(join(spool, '8093248_async')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
