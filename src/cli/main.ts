@@ -3,6 +3,7 @@ import { runValidate } from './validate.command.js';
 import { ReplayUsageError, runReplay } from './replay.command.js';
 import { staffCommand } from './staff.command.js';
 import { runRequeueDead } from './deadletter.command.js';
+import { simulateCommand } from './simulate.command.js';
 import { isTimebokError } from '../shared/errors.js';
 
 function herIdList(value: string): number[] {
@@ -62,6 +63,7 @@ program
   });
 
 program.addCommand(staffCommand());
+program.addCommand(simulateCommand());
 
 program
   .command('requeue-dead')

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, isSettled, needsOf, readPath, summarise } from './expect.js';
+import { compare, isSettled, needsOf, readPath, summarise, type Needs } from './expect.js';
 import { addressXml } from './addressing.js';
 import { SimulatorError } from './errors.js';
 import type { Scenario, Step } from './scenario.js';
@@ -112,8 +112,14 @@ async function runStep(scenario: Scenario, step: Step, vars: Record<string, stri
 }
 
 /** Waits until the observation is settled for the step's expectation, or the time-out. */
-export async function awaitObservation(sim: HelsenorgeSimulator, sent: Observation['sent'], step: Pick<Step, 'expect' | 'quiet'>, timeoutMs: number): Promise<{ observation: Observation; timedOut: boolean }> {
-  const needs = needsOf(step.expect, sent.sync);
+export async function awaitObservation(
+  sim: HelsenorgeSimulator,
+  sent: Observation['sent'],
+  step: Pick<Step, 'expect' | 'quiet'>,
+  timeoutMs: number,
+  needsOverride?: Needs,
+): Promise<{ observation: Observation; timedOut: boolean }> {
+  const needs = needsOverride ?? needsOf(step.expect, sent.sync);
   const quietMs = step.quiet ?? DEFAULT_QUIET_MS;
   const deadline = Date.now() + timeoutMs;
   let quietUntil: number | null = null;
