@@ -13,7 +13,7 @@ import { replyOf } from './expect.js';
 import type { SimRegistry } from './registry.js';
 import { awaitObservation, BUILTIN_TEMPLATES } from './runner.js';
 import type { HelsenorgeSimulator, Observation } from './simulator.js';
-import { renderTemplate, syntheticFnr } from './template.js';
+import { localDate, renderTemplate, syntheticFnr } from './template.js';
 
 const CONDITIONS: Record<string, string> = {
   'transport:decryption-failed':
@@ -65,6 +65,8 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     receiver: addressXml(party.address),
     patient: options.patient ?? syntheticFnr(1960),
     to: String(herId),
+    from: localDate(today, 0),
+    until: localDate(today, 27),
   };
   const template = readFileSync(join(options.templateDir ?? BUILTIN_TEMPLATES, 'hent-ledige-timer.xml'), 'utf8');
   const xml = renderTemplate(template, { vars, now: today });
