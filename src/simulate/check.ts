@@ -107,7 +107,7 @@ function explain(o: Observation, timedOut: boolean, timeoutMs: number, syncQueue
     return false;
   }
   if (reply.kind === 'unreadable' || reply.problems.length > 0) {
-    lines.push(`FAILED: an answer came back, but${reply.kind === 'unreadable' ? ' it could not be opened' : ' it has problems'}:`);
+    lines.push(`FAILED: an answer came back in ${reply.receivedAt - o.sent.sentAt} ms, but ${reply.kind === 'unreadable' ? 'it could not be opened' : 'it breaks the protocol'}:`);
     for (const p of reply.problems) lines.push(`  - ${p}`);
     return false;
   }

@@ -239,7 +239,10 @@ export class HelsenorgeSimulator extends EventEmitter {
       this.acknowledge(answer);
       return;
     }
-    this.unsolicited.push(answer);
+    // Unreadable (not decryptable, signer unknown …): a sync reply can still be matched by its correlation-id.
+    const bySync = m.correlationId ? this.byMessageId.get(m.correlationId) : undefined;
+    if (bySync && bySync.sent.sync && bySync.syncReply === null) bySync.syncReply = answer;
+    else this.unsolicited.push(answer);
   }
 
   /** "Answers come from the party you addressed." */
