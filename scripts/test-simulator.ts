@@ -42,7 +42,8 @@ async function waitForStart(child: ChildProcess, logFile: string, timeoutMs: num
 }
 
 async function main(): Promise<number> {
-  const scenariosDir = resolve(argValue('--scenarios') ?? join(ROOT, 'fixtures/simulator/scenarios'));
+  // The protocol suite, then the steps that drive Timebok's own staff commands (run: steps).
+  const scenarioDirs = argValue('--scenarios') ? [resolve(argValue('--scenarios') as string)] : [join(ROOT, 'fixtures/simulator/scenarios'), join(ROOT, 'fixtures/simulator/scenarios-timebok')];
   const junitFile = resolve(argValue('--junit') ?? join(ROOT, 'var/simulator-junit.xml'));
   const work = mkdtempSync(join(tmpdir(), 'timebok-simulator-'));
   process.stdout.write(`test:simulator: working in ${work}\n`);
@@ -73,21 +74,24 @@ async function main(): Promise<number> {
   const spool = join(work, 'spool');
   const logFile = join(work, 'timebok.log');
   writeFileSync(logFile, '');
+  const timebokEnv = {
+    DATABASE_URL: `sqlite:${join(work, 'timebok.sqlite')}`,
+    ACCEPT_SYNTHETIC_IDS: 'true',
+    HELSENORGE_HER_ID: '8093248',
+  };
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? tmpdir(),
       ...keyEnv,
-      DATABASE_URL: `sqlite:${join(work, 'timebok.sqlite')}`,
+      ...timebokEnv,
       SPOOL_DIR: spool,
       SPOOL_POLL_MS: '50',
       REGISTRY_FILE: join(setup, 'registry.json'),
       TIMEBOOKS_FILE: join(setup, 'timebooks.json'),
       // The office's own HER-id too: its services share its queues in the registry.
       OUR_HER_IDS: String(PRACTICE),
-      ACCEPT_SYNTHETIC_IDS: 'true',
-      HELSENORGE_HER_ID: '8093248',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -113,7 +117,7 @@ async function main(): Promise<number> {
       work,
     );
     writeFileSync(join(work, 'simulator.json'), `${JSON.stringify(settings, null, 2)}\n`);
-    const scenarios = loadScenarios(scenariosDir);
+    const scenarios = scenarioDirs.flatMap((d) => loadScenarios(d));
     const opened = await openSimulator(settings);
     try {
       for (const scenario of scenarios) {
@@ -123,6 +127,9 @@ async function main(): Promise<number> {
             simulator: opened.simulator,
             registry: opened.registry,
             onStep: (_s, r) => process.stdout.write(`${stepLine(r)}\n`),
+            allowRun: true,
+            runEnv: { ...timebokEnv, LOG_LEVEL: 'warn' },
+            vars: { timebok: `${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(join(ROOT, 'src/cli/main.ts'))}` },
           }),
         );
       }

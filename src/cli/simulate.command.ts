@@ -1,7 +1,7 @@
 /**
  * `timebok simulate`: play Helsenorge against a running practice system (docs/simulator.md).
  *
- *   timebok simulate run <scenario file or folder...> --settings FILE [--junit FILE] [--var k=v]
+ *   timebok simulate run <scenario file or folder...> --settings FILE [--junit FILE] [--var k=v] [--allow-run]
  *   timebok simulate check --her-id N --settings FILE [--patient FNR]
  *   timebok simulate load --to HERID --settings FILE [--citizens N] [--rate R] [--flows N] [--duration 60s] [--cancel-ratio 0.3] [--json FILE]
  *
@@ -105,7 +105,8 @@ export function simulateCommand(): Command {
     .option('--junit <file>', 'also write a JUnit XML report')
     .option('--var <name=value...>', 'a variable every scenario starts with')
     .option('--templates <dir>', 'a folder of templates searched after the scenario folder')
-    .action(async (paths: string[], opts: CommonOptions & { as?: number; junit?: string; var?: string[]; templates?: string }) => {
+    .option('--allow-run', 'allow `run:` steps (shell commands from the scenario files)', false)
+    .action(async (paths: string[], opts: CommonOptions & { as?: number; junit?: string; var?: string[]; templates?: string; allowRun: boolean }) => {
       await guarded(async () => {
         const settings = resolveSettings(opts);
         const scenarios = paths.flatMap((p) => loadScenarios(resolve(p)));
@@ -120,6 +121,7 @@ export function simulateCommand(): Command {
                 simulator: opened.simulator,
                 registry: opened.registry,
                 vars,
+                allowRun: opts.allowRun,
                 timeZone: settings.timeZone,
                 ...(opts.templates ? { templateDirs: [resolve(opts.templates)] } : {}),
                 onStep: (_s, r) => process.stdout.write(`${stepLine(r)}\n`),

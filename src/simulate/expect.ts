@@ -43,7 +43,7 @@ export function isSettled(o: Observation, needs: Needs): { done: boolean; needsQ
   return { done: complete, needsQuiet: complete && needs.quiet };
 }
 
-function countMatches(spec: number | string, n: number): boolean {
+export function countMatches(spec: number | string, n: number): boolean {
   if (typeof spec === 'number') return n === spec;
   const m = /^(>=|<=|>|<|=)?\s*(\d+)$/.exec(spec.trim());
   if (!m) return false;

@@ -4,15 +4,16 @@
  * cannot be filled (an earlier step failed to deliver the slot it needs) fails with that reason; the
  * scenario goes on, so one run reports every difference.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, isSettled, needsOf, readPath, summarise, type Needs } from './expect.js';
+import { compare, countMatches, isSettled, needsOf, readPath, summarise, type Needs } from './expect.js';
 import { addressXml } from './addressing.js';
 import { SimulatorError } from './errors.js';
 import type { Scenario, Step } from './scenario.js';
-import type { HelsenorgeSimulator, Observation } from './simulator.js';
+import type { Answer, HelsenorgeSimulator, Observation } from './simulator.js';
 import type { SimRegistry } from './registry.js';
 import { fillValue, renderTemplate, type TemplateContext } from './template.js';
 
@@ -44,6 +45,10 @@ export interface RunOptions {
   timeZone?: string;
   /** Variables every scenario starts with (e.g. from --var). */
   vars?: Record<string, string>;
+  /** Allow `run:` steps (shell commands from the scenario file). Off unless asked for. */
+  allowRun?: boolean;
+  /** Extra environment for `run:` commands. */
+  runEnv?: Record<string, string>;
   onStep?: (scenario: Scenario, result: StepResult) => void;
 }
 
@@ -70,6 +75,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 async function runStep(scenario: Scenario, step: Step, vars: Record<string, string>, ctx: () => TemplateContext, options: RunOptions): Promise<StepResult> {
   const started = Date.now();
   const fail = (reason: string): StepResult => ({ name: step.name, passed: false, differences: [reason], summary: 'not sent', durationMs: Date.now() - started });
+  if (step.run !== undefined) return await runPushStep(step, step.run, vars, ctx, options, started);
+  const template = step.template as string;
   let xml: string;
   let stepVars: Record<string, string>;
   try {
@@ -78,7 +85,7 @@ async function runStep(scenario: Scenario, step: Step, vars: Record<string, stri
     stepVars.msgId ??= randomUUID();
     stepVars.genDate ??= ctx().now.toISOString();
     addAddressing(stepVars, options.registry, options.simulator.herId);
-    xml = renderTemplate(readTemplate(step.template, scenario.dir, options.templateDirs ?? [BUILTIN_TEMPLATES]), { ...ctx(), vars: stepVars });
+    xml = renderTemplate(readTemplate(template, scenario.dir, options.templateDirs ?? [BUILTIN_TEMPLATES]), { ...ctx(), vars: stepVars });
   } catch (e) {
     if (e instanceof SimulatorError) return fail(`cannot build the request: ${e.message}`);
     throw e;
@@ -109,6 +116,60 @@ async function runStep(scenario: Scenario, step: Step, vars: Record<string, stri
     else vars[name] = value;
   }
   return { name: step.name, passed: differences.length === 0, differences, summary: summarise(observation), durationMs: Date.now() - started };
+}
+
+/**
+ * A `run:` step: the command makes the practice act on its own; the practice must then push an Avtale
+ * with the expected code to Helsenorge, which the simulator verifies and acknowledges with an AppRec.
+ */
+async function runPushStep(step: Step, command: string, vars: Record<string, string>, ctx: () => TemplateContext, options: RunOptions, started: number): Promise<StepResult> {
+  const result = (differences: string[], summary: string): StepResult => ({ name: step.name, passed: differences.length === 0, differences, summary, durationMs: Date.now() - started });
+  if (!options.allowRun) return result(['run: steps execute shell commands from the scenario file; allow them with --allow-run'], 'not run');
+  let filled: string;
+  try {
+    filled = fillValue(command, ctx());
+  } catch (e) {
+    if (e instanceof SimulatorError) return result([`cannot build the command: ${e.message}`], 'not run');
+    throw e;
+  }
+  const sim = options.simulator;
+  const since = Date.now();
+  const exit = await new Promise<{ code: number | null; stderr: string }>((resolveExit) => {
+    execFile('/bin/sh', ['-c', filled], { env: { ...process.env, ...(options.runEnv ?? {}) }, timeout: 60_000, maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => {
+      resolveExit({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr: String(stderr) });
+    });
+  });
+  if (exit.code !== 0) {
+    // Only the exit code and the command's own first error line: never echo more of its output.
+    const first = exit.stderr.split('\n').find((l) => l.trim().length > 0)?.slice(0, 160) ?? '';
+    return result([`run: the command exited with ${exit.code ?? 'a signal'}${first ? ` (${first})` : ''}`], 'command failed');
+  }
+  const timeoutMs = step.timeout ?? DEFAULT_ASYNC_TIMEOUT_MS;
+  const wanted = step.expect.avtale as string;
+  const deadline = Date.now() + timeoutMs;
+  let pushes: Answer[] = [];
+  while (Date.now() < deadline) {
+    pushes = sim.takeUnsolicited((a) => a.kind === 'avtale' && a.receivedAt >= since);
+    if (pushes.length > 0) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const push = pushes[0];
+  if (!push) return result([`avtale: expected ${wanted}, got no Avtale push within ${Math.round(timeoutMs / 100) / 10} s`], 'nothing');
+  const differences: string[] = [];
+  if (push.code !== wanted) differences.push(`avtale: expected ${wanted}, got ${push.code ?? 'an unreadable push'}`);
+  if (step.expect.vevents !== undefined && !countMatches(step.expect.vevents, push.vevents.length)) differences.push(`vevents: expected ${step.expect.vevents}, got ${push.vevents.length}`);
+  if (push.ack !== 'J') differences.push('avtale: the push does not ask for an AppRec (Ack J, protocol §10.5)');
+  if (push.refToParent !== null) differences.push('avtale: the push has a ConversationRef; it starts a new thread (protocol §10.5)');
+  if (pushes.length > 1) differences.push(`${pushes.length} Avtale pushes for one change (protocol §10.5: one per change)`);
+  for (const p of push.problems) differences.push(`avtale: ${p}`);
+  for (const [name, path] of Object.entries(step.save ?? {})) {
+    const m = /^avtale\.vevents\[(\d+|last)\]\.(\w+)$/.exec(path);
+    const event = m ? push.vevents[m[1] === 'last' ? push.vevents.length - 1 : Number(m[1])] : undefined;
+    const value = event && m ? (event as unknown as Record<string, unknown>)[m[2] as string] : undefined;
+    if (typeof value === 'string') vars[name] = value;
+    else differences.push(`save ${name}: nothing at ${path} in the push`);
+  }
+  return result(differences, `Avtale ${push.code ?? '?'}${push.vevents.length ? `, ${push.vevents.length} VEVENT${push.vevents.length === 1 ? '' : 's'}` : ''}`);
 }
 
 /** Waits until the observation is settled for the step's expectation, or the time-out. */

@@ -62,6 +62,8 @@ export const expectSchema = z.strictObject({
   errorCondition: z.string().min(1).optional(),
   /** Text the reply's TekstNotatInnhold must contain. */
   text: z.string().optional(),
+  /** A `run` step: the Avtale push (TypeForesp 05, 07, 08, 11 or MOA) the practice must send. */
+  avtale: code.optional(),
 });
 export type Expectation = z.output<typeof expectSchema>;
 
@@ -76,7 +78,13 @@ const transportSchema = z.strictObject({
 export const stepSchema = z.strictObject({
   name: z.string().min(1),
   /** A template file: the scenario's folder, its templates/ folder, then the built-in templates. */
-  template: z.string().min(1),
+  template: z.string().min(1).optional(),
+  /**
+   * Instead of a template: a shell command that makes the practice system act on its own (a desk
+   * booking, a staff cancellation), after which `expect.avtale` names the push it must send. Only run
+   * with --allow-run.
+   */
+  run: z.string().min(1).optional(),
   vars: z.record(z.string(), scalar).optional(),
   protection: z.enum(PROTECTION_MODES).optional(),
   transport: transportSchema.optional(),
@@ -87,6 +95,13 @@ export const stepSchema = z.strictObject({
   quiet: durationSchema.optional(),
   /** Variables for later steps, read from the answers: reply.vevents[0].uid, reply.code, sent.msgId … */
   save: z.record(z.string().regex(/^[A-Za-z_][\w.-]*$/, 'a variable name'), z.string().min(1)).optional(),
+}).superRefine((step, ctx) => {
+  if ((step.template === undefined) === (step.run === undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'a step has either a template or a run command', path: ['template'] });
+  }
+  if (step.run !== undefined && step.expect.avtale === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'a run step names the Avtale push it expects (expect.avtale)', path: ['expect', 'avtale'] });
+  }
 });
 export type Step = z.output<typeof stepSchema>;
 
