@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
 import { runCheck } from '../../../src/simulate/check.js';
+import { runLoad } from '../../../src/simulate/load.js';
 import { runScenario } from '../../../src/simulate/runner.js';
 import { loadScenarios } from '../../../src/simulate/scenario.js';
 import { openSimulator, parseSettings, type OpenSimulator } from '../../../src/simulate/settings.js';
@@ -70,6 +71,20 @@ describe('simulate over AMQP 0.9.1 against a running Timebok', () => {
     const result = await runCheck({ simulator: sim.simulator, registry: sim.registry, herId: LAB });
     expect(result.ok).toBe(true);
     expect(result.lines).toContainEqual(expect.stringMatching(/^OK: a signed and encrypted SvarLedigeTimer came back in \d+ ms: 03 Ledige timer with 20 free slot/));
+  });
+
+  it('load: virtual citizens look up, book and cancel; every request is answered, none with a protocol problem', async () => {
+    const summary = await runLoad({ simulator: sim.simulator, registry: sim.registry, to: LAB, citizens: 3, rate: 0, flows: 6, durationMs: 60_000, cancelRatio: 1 });
+    expect(summary.flows).toBe(6);
+    expect(summary.functions.HLT).toMatchObject({ sent: 6, answered: 6, timeouts: 0, byCode: { '03': 6 } });
+    expect(summary.functions.RT.sent).toBe(6);
+    expect(summary.functions.RT.answered).toBe(6);
+    expect(Object.keys(summary.functions.RT.byCode).every((c) => c === '05' || c === '06')).toBe(true);
+    expect(summary.functions.ART).toMatchObject({ sent: summary.functions.RT.byCode['05'] ?? 0, timeouts: 0 });
+    expect(Object.keys(summary.functions.ART.byCode)).toEqual(summary.functions.ART.sent > 0 ? ['08'] : []);
+    expect(summary.problems).toBe(0);
+    expect(summary.errorReports).toBe(0);
+    expect(summary.functions.HLT.p50Ms).not.toBeNull();
   });
 
   it('check says so when the HER-id is not in the registry, and sends nothing', async () => {
