@@ -287,7 +287,7 @@ async function withService(io: StaffIo, work: (svc: StaffService) => Promise<voi
   } catch (err) {
     if (isStaffError(err)) {
       io.err(`timebok staff: ${err.message}`);
-      return err.kind === 'usage' ? 2 : 1;
+      return err.exitCode;
     }
     if (isTimebokError(err)) {
       io.err(`timebok staff: ${err.code}: ${err.message}`);

@@ -40,9 +40,10 @@ export const NS = {
  * Parses a MsgHead message that has passed the XML guard (`guardXml`).
  *
  * @param xml the decoded text returned by the guard
- * @param limits `maxVevents` is enforced here
+ * @param limits `maxVevents` is enforced here: over it, no VEVENT is kept and `contentProblem` says so
+ *   (the pipeline answers it with ERR_ENVELOPE_CONTENT's T02 / 26 — a readable message is answered)
  * @throws TimebokError `ERR_ENVELOPE_NOT_MSGHEAD` when the root is not MsgHead in the 2006-05-24 namespace,
- *   `ERR_ENVELOPE_CONTENT` when there are more VEVENTs than `limits.maxVevents`, and the guard's
+ *   and the guard's
  *   `ERR_ENVELOPE_DOCTYPE` / `ERR_ENVELOPE_TOO_DEEP` / `ERR_ENVELOPE_NOT_WELL_FORMED` if called on unguarded input.
  */
 export function parseMsgHead(xml: string, limits: XmlLimits = DEFAULT_XML_LIMITS): InboundMessage {
@@ -190,9 +191,16 @@ function readPayload(payload: XNode, message: InboundMessage, limits: XmlLimits)
       if (message.dialogmelding !== null) return false;
       message.dialogmelding = readDialogmelding(payload);
       return true;
-    case 'xcal':
-      message.vevents.push(...readVEvents(payload, limits.maxVevents - message.vevents.length, limits.maxVevents));
+    case 'xcal': {
+      const events = readVEvents(payload, limits.maxVevents - message.vevents.length);
+      if (events === null || message.contentProblem !== undefined) {
+        message.vevents = [];
+        message.contentProblem = `more than ${limits.maxVevents} VEVENTs`;
+      } else {
+        message.vevents.push(...events);
+      }
       return true;
+    }
     case 'pasientrelasjon':
       if (message.pasientrelasjon !== null) return false;
       message.pasientrelasjon = readPasientrelasjon(payload);
@@ -283,13 +291,11 @@ function setIfDefined<T, K extends keyof T>(target: T, key: K, value: T[K] | und
 
 /**
  * Every VEVENT of every vcalendar. Values are trimmed text as written (no time-zone conversion here).
- * @throws TimebokError `ERR_ENVELOPE_CONTENT` over the VEVENT limit.
+ * Null when there are more than `room` (none is read then).
  */
-function readVEvents(icalendar: XNode, room: number, max: number): VEvent[] {
+function readVEvents(icalendar: XNode, room: number): VEvent[] | null {
   const events = childrenNamed(icalendar, 'vcalendar').flatMap((cal) => childrenNamed(child(cal, 'components'), 'vevent'));
-  if (events.length > room) {
-    throw new TimebokError('ERR_ENVELOPE_CONTENT', `more than ${max} VEVENTs`, { detail: { maxVevents: max } });
-  }
+  if (events.length > room) return null;
   return events.map(readVEvent);
 }
 

@@ -131,6 +131,12 @@ export interface InboundMessage {
   attachments: Attachment[];
   /** Root element local names of each Document's content, in order (e.g. ['Dialogmelding','icalendar']). */
   documentKinds: string[];
+  /**
+   * A content limit the message breaks although it is readable (more VEVENTs than `maxVevents`): the
+   * message is answered with the table's answer for `ERR_ENVELOPE_CONTENT` (T02), not thrown. Names the
+   * rule, never a value.
+   */
+  contentProblem?: string;
 }
 
 /** One problem found by XSD validation. `message` names element and rule, never the value. */

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Database } from '../db/database.js';
 import type { OutboxRow } from '../inbox/message.entities.js';
 import type { Clock } from '../shared/clock.js';
-import { isTimebokError } from '../shared/errors.js';
+import { describeError, isTimebokError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { claimUnsent, markFailedClaimed, markManySentClaimed, markSentClaimed, releaseClaims } from './outbox.store.js';
 
@@ -157,7 +157,7 @@ export class OutboxRelay {
    */
   private async backOff(row: OutboxRow, err: unknown): Promise<boolean> {
     const transient = isTimebokError(err) && err.disposition === 'retry';
-    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const reason = describeError(err);
     const delay = transient ? this.retryBaseMs : Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(row.attempts, 20));
     this.logger.warn({ outboxId: row.id, queue: row.queue, kind: row.kind, attempts: row.attempts + 1, err: reason }, 'outbox publish failed; row stays unsent');
     await markFailedClaimed(this.db, row, this.owner, reason, new Date(Date.now() + delay));

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { InboundMessage, VEvent } from '../envelope/types.js';
 import { derivedId } from '../shared/ids.js';
+import { businessRefusal, businessCodeOfReply, type BusinessCode } from '../shared/errors.js';
 import { lockKey } from '../timebook/locks.js';
 import { CitizenRequestEntity, type CitizenRequestRow, type RequestEvent } from '../timebook/request.entities.js';
 import type { BookedBy, CalendarEntry, PatientContact, PatientFacts, TimebookOperations } from '../timebook/types.js';
@@ -14,6 +15,8 @@ export interface FunctionResult {
   events: (CalendarEntry | VEvent)[];
   /** Short, code-only description for the inbox row and the replay line. */
   outcome: string;
+  /** The error-table code when the answer is a no (06, 09, 26, 30); its reply code comes from the table. */
+  refusal?: BusinessCode;
 }
 
 export interface FunctionContext {
@@ -77,10 +80,10 @@ export async function runFunction(em: EntityManager, ctx: FunctionContext): Prom
   const fn = effectiveFunction(message);
   const accepted = ACCEPTED[message.process] ?? [];
   if (!fn || !accepted.includes(fn)) {
-    return { replyCode: '26', text: defaultText('26'), events: [], outcome: `function ${fn ?? 'none'} not offered in ${message.process}` };
+    return { ...businessRefusal('ERR_FUNCTION_NOT_OFFERED', defaultText), events: [], outcome: `function ${(fn ?? 'none').slice(0, 20)} not offered in ${message.process.slice(0, 60)}` };
   }
   if (message.process === TIMEONSKEUNGDOM && message.pasientrelasjon) {
-    return { replyCode: '26', text: defaultText('26'), events: [], outcome: 'representation not allowed in TIMEONSKEUNGDOM' };
+    return { ...businessRefusal('ERR_REPRESENTATION_NOT_ALLOWED', defaultText), events: [], outcome: 'representation not allowed in TIMEONSKEUNGDOM' };
   }
   switch (fn) {
     case 'HLT':
@@ -204,7 +207,7 @@ async function freeSlots(em: EntityManager, ctx: FunctionContext): Promise<Funct
   if (r.code === '03') {
     return { replyCode: '03', text: r.prerequisites, events: r.slots, outcome: `03 with ${r.slots.length} slots` };
   }
-  return { replyCode: r.code, text: defaultText(r.code), events: [], outcome: r.code };
+  return { replyCode: r.code, text: defaultText(r.code), events: [], outcome: r.code, ...businessCodeOfReply('HLT', r.code) };
 }
 
 async function planned(em: EntityManager, ctx: FunctionContext): Promise<FunctionResult> {
@@ -215,7 +218,7 @@ async function planned(em: EntityManager, ctx: FunctionContext): Promise<Functio
 async function reserve(em: EntityManager, ctx: FunctionContext): Promise<FunctionResult> {
   const m = ctx.message;
   const event = m.vevents[0];
-  if (!event) return { replyCode: '26', text: defaultText('26'), events: [], outcome: '26 no xCal' };
+  if (!event) return { ...businessRefusal('ERR_BOOKING_NO_XCAL', defaultText), events: [], outcome: '26 no xCal' };
   const r = await ctx.timebooks.reserve(em, {
     receiverHerId: ctx.receiverHerId,
     patient: ctx.patient,
@@ -244,13 +247,13 @@ async function reserve(em: EntityManager, ctx: FunctionContext): Promise<Functio
   if (r.code === '05' && r.appointment) {
     return { replyCode: '05', text: null, events: [r.appointment], outcome: '05' };
   }
-  return { replyCode: r.code, text: defaultText(r.code), events: [event], outcome: `${r.code}${r.reason ? ` ${r.reason}` : ''}` };
+  return { replyCode: r.code, text: defaultText(r.code), events: [event], outcome: `${r.code}${r.reason ? ` ${r.reason}` : ''}`, ...businessCodeOfReply('RT', r.code) };
 }
 
 async function cancel(em: EntityManager, ctx: FunctionContext): Promise<FunctionResult> {
   const m = ctx.message;
   const event = m.vevents[0];
-  if (!event) return { replyCode: '09', text: defaultText('09'), events: [], outcome: '09 no xCal' };
+  if (!event) return { ...businessRefusal('ERR_CANCEL_NO_XCAL', defaultText), events: [], outcome: '09 no xCal' };
   const r = await ctx.timebooks.cancel(em, {
     receiverHerId: ctx.receiverHerId,
     patient: ctx.patient,
@@ -270,7 +273,7 @@ async function cancel(em: EntityManager, ctx: FunctionContext): Promise<Function
       .execute();
   }
   const events = r.appointment ? [r.appointment] : [event];
-  return { replyCode: r.code, text: defaultText(r.code), events, outcome: `${r.code}${r.reason ? ` ${r.reason}` : ''}` };
+  return { replyCode: r.code, text: defaultText(r.code), events, outcome: `${r.code}${r.reason ? ` ${r.reason}` : ''}`, ...businessCodeOfReply('ART', r.code) };
 }
 
 function slotReference(e: VEvent) {

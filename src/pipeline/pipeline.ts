@@ -7,14 +7,14 @@ import { checkPersonId } from '../envelope/person-id.js';
 import { parseAppRec } from '../envelope/apprec.parser.js';
 import type { Party, ReceiverCheck } from '../registry/types.js';
 import type { TimebookOperations } from '../timebook/types.js';
-import { addressFromMsgHead, addressFromRegistry, type Address } from '../reply/addressing.js';
+import { addressFromRegistry, ourAddressFor, type Address } from '../reply/addressing.js';
 import { buildAppRec } from '../reply/apprec.builder.js';
 import { buildMsgHead, type OutboundDocument } from '../reply/msghead.builder.js';
 import { appendNotat } from '../reply/dialogmelding.builder.js';
 import { appendXcal } from '../reply/xcal.builder.js';
 import { InboxEntity, OutboxEntity } from '../inbox/message.entities.js';
 import { addOutbox, outboxOf, requeueOutbox, type NewOutboxRow } from '../outbox/outbox.store.js';
-import { ERROR_TABLE, TimebokError, isTimebokError } from '../shared/errors.js';
+import { ERROR_TABLE, TimebokError, describeError, isTimebokError, refusal, refusalAnswer, type Refusal } from '../shared/errors.js';
 import type { Clock } from '../shared/clock.js';
 import { derivedId } from '../shared/ids.js';
 import type { Logger } from '../shared/logger.js';
@@ -26,6 +26,8 @@ import type { InboundDelivery, ProcessOutcome } from './types.js';
 export interface RegistryLookup {
   getParty(herId: number): Promise<Party | null>;
   checkReceiver(q: { level1HerId: number | null; level2HerId: number | null; process: string }): Promise<ReceiverCheck>;
+  /** Our parties (we answer in their name only). */
+  ourParties(): Promise<Party[]>;
 }
 
 export interface SchemaValidator {
@@ -77,7 +79,7 @@ export class Pipeline {
       if (isTimebokError(err) && err.disposition === 'transport') {
         return this.reportTransportError(delivery, err);
       }
-      logger.error({ queue: delivery.queue, messageId: delivery.messageId, code: isTimebokError(err) ? err.code : undefined, err: errorText(err) }, 'message not processed');
+      logger.error({ queue: delivery.queue, messageId: delivery.messageId, code: isTimebokError(err) ? err.code : undefined, err: describeError(err) }, 'message not processed');
       throw err;
     }
   }
@@ -132,20 +134,24 @@ export class Pipeline {
     const earlier = await this.answerDuplicate(delivery, message, sender, contentHash, sync);
     if (earlier) return earlier;
 
-    // Checks whose failure is answered (and remembered, so a duplicate gets the same answer).
-    let us = addressFromMsgHead(message.receiver);
-    let refusal: { code: string; description: string } | null = null;
+    // Checks whose failure is answered (and remembered, so a duplicate gets the same answer), each
+    // through the error table (src/shared/errors.ts). A refusal is sent in the name of our party whose
+    // queue received the message, never in the name of a receiver the sender wrote.
+    let us = await this.ourAddress(delivery, message);
+    if (us === null) return this.noPartyOfOurs(delivery, message);
+    let refused: Refusal | null = null;
     const validation = schemas.validate(text);
     if (!validation.valid) {
       const first = validation.issues[0];
-      refusal = { code: 'T02', description: first ? `${first.path ?? ''}: ${first.message}`.trim() : 'schema validation failed' };
+      refused = refusal('ERR_ENVELOPE_SCHEMA', first ? `${first.path ?? ''}: ${first.message}`.trim() : 'schema validation failed');
     }
+    if (!refused && message.contentProblem) refused = refusal('ERR_ENVELOPE_CONTENT', message.contentProblem);
     const receiverHerId = level2HerId(message.receiver);
-    if (!refusal && delivery.toHerId !== undefined && delivery.toHerId !== receiverHerId) {
-      refusal = { code: 'E10', description: 'toHerId differs from the MsgHead receiver' };
+    if (!refused && delivery.toHerId !== undefined && delivery.toHerId !== receiverHerId) {
+      refused = refusal('ERR_REGISTRY_RECEIVER_MISMATCH', 'toHerId differs from the MsgHead receiver');
     }
     let receiverCheck: ReceiverCheck | null = null;
-    if (!refusal) {
+    if (!refused) {
       receiverCheck = await registry.checkReceiver({
         level1HerId: message.receiver.level1.herId,
         level2HerId: receiverHerId,
@@ -154,17 +160,17 @@ export class Pipeline {
       if (receiverCheck.ok) {
         us = addressFromRegistry(receiverCheck.party, receiverCheck.parent);
       } else if (receiverCheck.reason === 'process-not-activated') {
-        refusal = { code: 'T10', description: `process ${message.process} is not activated on the receiver` };
+        refused = refusal('ERR_REGISTRY_PROCESS', `process ${message.process.slice(0, 60)} is not activated on the receiver`);
       } else {
-        refusal = { code: 'E21', description: `receiver ${receiverCheck.reason}` };
+        refused = refusal('ERR_REGISTRY_RECEIVER', `receiver ${receiverCheck.reason}`);
       }
     }
     let patientFacts: { id: string; birthDate: string | null } | null = null;
-    if (!refusal) {
+    if (!refused) {
       const p = message.patient;
       const check = p ? checkPersonId(p.id, p.idType, { acceptSynthetic: settings.acceptSyntheticIds }) : null;
       if (!p || !check || !check.valid) {
-        refusal = { code: 'E31', description: `patient identifier invalid (${check?.problem ?? 'missing'})` };
+        refused = refusal('ERR_ENVELOPE_PATIENT_ID', `patient identifier invalid (${check?.problem ?? 'missing'})`);
       } else {
         patientFacts = { id: p.id, birthDate: check.birthDate ?? null };
       }
@@ -172,7 +178,7 @@ export class Pipeline {
 
     const inboxId = derivedId('inbox', key);
     try {
-      return await this.processOnce(delivery, message, sender, us, sync, { refusal, patientFacts, receiverCheck, receiverHerId, contentHash, key, inboxId });
+      return await this.processOnce(delivery, message, sender, us, sync, { refusal: refused, patientFacts, receiverCheck, receiverHerId, contentHash, key, inboxId });
     } catch (err) {
       // Another copy of this message committed first (several consumers, a redelivery racing the
       // original): the inbox key refused ours and our transaction was rolled back. Answer as a duplicate.
@@ -206,14 +212,17 @@ export class Pipeline {
         return this.outcome('duplicate', message, `duplicate of an earlier message: ${rows.length} stored message(s) re-sent`, rows.map((r) => r.id));
       });
     }
-    const us = addressFromMsgHead(message.receiver);
-    const rows = this.refusal(delivery, message, sender, us, sync, { code: 'E10', description: 'MsgId already used for another message' }, `conflict:${key}:${contentHash}`, null);
+    const us = await this.ourAddress(delivery, message);
+    if (us === null) return this.noPartyOfOurs(delivery, message);
+    const conflict = refusal('ERR_INBOX_MSGID_REUSED', 'MsgId already used for another message');
+    this.logRefusal(delivery, message, conflict);
+    const rows = this.refusal(delivery, message, sender, us, sync, conflict, `conflict:${key}:${contentHash}`, null);
     await db.transaction(async (em) => {
       const seen = await em.getRepository(OutboxEntity).findOne({ where: { id: rows[0]!.id } });
       if (seen) await requeueOutbox(em, rows.map((r) => r.id));
       else await addOutbox(em, rows);
     });
-    return this.outcome('rejected', message, 'MsgId reused with other content → E10', rows.map((r) => r.id));
+    return { ...this.outcome('rejected', message, `MsgId reused with other content → ${refusalAnswer(conflict.code).appRecCode}`, rows.map((r) => r.id)), code: conflict.code };
   }
 
   /**
@@ -227,7 +236,7 @@ export class Pipeline {
     us: Address,
     sync: boolean,
     c: {
-      refusal: { code: string; description: string } | null;
+      refusal: Refusal | null;
       patientFacts: { id: string; birthDate: string | null } | null;
       receiverCheck: ReceiverCheck | null;
       receiverHerId: number | null;
@@ -256,11 +265,15 @@ export class Pipeline {
       let rows: NewOutboxRow[];
       let outcomeText: string;
       let status: ProcessOutcome['status'];
+      let code: ProcessOutcome['code'];
       if (refusal || !patientFacts || !receiverCheck?.ok) {
-        const r = refusal ?? { code: 'X99', description: 'not processed' };
-        rows = this.refusal(delivery, message, sender, us, sync, r, key, inboxId);
-        outcomeText = sync ? `refused → reply 26 (${r.code})` : `refused → apprec 2 ${r.code}`;
+        if (!refusal) throw new TimebokError('ERR_INTERNAL', 'a message neither refused nor checked');
+        const answer = refusalAnswer(refusal.code);
+        this.logRefusal(delivery, message, refusal);
+        rows = this.refusal(delivery, message, sender, us, sync, refusal, key, inboxId);
+        outcomeText = sync ? `refused → reply ${answer.replyCode} (${answer.appRecCode})` : `refused → apprec 2 ${answer.appRecCode}`;
         status = 'rejected';
+        code = refusal.code;
       } else {
         const rel = message.pasientrelasjon;
         const result = await runFunction(em, {
@@ -273,30 +286,50 @@ export class Pipeline {
           receivedAt: now.toISOString(),
         });
         rows = this.answer(delivery, message, sender, us, sync, result, key, inboxId);
+        code = result.refusal;
         outcomeText = `${message.functionCode ?? '?'} → ${sync ? '' : 'apprec 1, '}${result.replyCode ? `reply ${result.outcome}` : result.outcome}`;
         status = result.replyCode ? 'answered' : sync ? 'answered' : 'pending';
       }
       await em.getRepository(InboxEntity).update({ id: inboxId }, { outcome: outcomeText.slice(0, 200) });
       await addOutbox(em, rows);
-      return this.outcome(status, message, outcomeText, rows.map((r) => r.id));
+      return { ...this.outcome(status, message, outcomeText, rows.map((r) => r.id)), ...(code ? { code } : {}) };
     });
   }
 
-  /** Negative AppRec (async) or a 26 reply (sync) for a message that fails a check. */
+  /** Our party for a delivery (see ourAddressFor): the queue that received it decides. */
+  private ourAddress(delivery: InboundDelivery, message: InboundMessage | null): Promise<Address | null> {
+    const addressed = message ? [message.receiver.level2?.herId, message.receiver.level1.herId] : [];
+    return ourAddressFor(this.deps.registry, delivery.queue, addressed);
+  }
+
+  /** We serve no party the registry knows: nobody to answer as. */
+  private noPartyOfOurs(delivery: InboundDelivery, message: InboundMessage): ProcessOutcome {
+    this.deps.logger.error({ queue: delivery.queue, messageId: delivery.messageId }, 'no party of ours in the registry: message not answered');
+    return this.outcome('dropped', message, 'no party of ours in the registry to answer as', []);
+  }
+
+  private logRefusal(delivery: InboundDelivery, message: InboundMessage, r: Refusal): void {
+    const rule = ERROR_TABLE[r.code];
+    this.deps.logger[rule.level]({ queue: delivery.queue, msgId: message.msgId, code: r.code, appRecCode: rule.appRecCode }, 'message refused');
+  }
+
+  /** Negative AppRec (async) or a 26 reply (sync) for a message that fails a check: codes from the table. */
   private refusal(
     delivery: InboundDelivery,
     message: InboundMessage,
     sender: Counterparty,
     us: Address,
     sync: boolean,
-    error: { code: string; description: string },
+    error: Refusal,
     key: string,
     inboxId: string | null,
   ): NewOutboxRow[] {
+    const answer = refusalAnswer(error.code);
     if (sync) {
-      return [this.replyRow(delivery, message, sender, us, true, { replyCode: '26', text: defaultText('26'), events: [], outcome: '26' }, key, inboxId, 0)];
+      const result: FunctionResult = { replyCode: answer.replyCode, text: defaultText(answer.replyCode), events: [], outcome: answer.replyCode };
+      return [this.replyRow(delivery, message, sender, us, true, result, key, inboxId, 0)];
     }
-    return [this.appRecRow(message, sender, us, '2', [error], key, inboxId, 0)];
+    return [this.appRecRow(message, sender, us, '2', [{ code: answer.appRecCode, description: error.description }], key, inboxId, 0)];
   }
 
   /** Positive AppRec (async) and the business reply, when there is one now. */
@@ -335,7 +368,8 @@ export class Pipeline {
       receiver: sender.address,
       status,
       errors,
-      original: { msgType: message.process || message.processRaw, issueDate: message.genDate || now.toISOString(), id: message.msgId },
+      // What was received, as received (trimmed): not our normalised reading of it.
+      original: { msgType: message.processRaw.trim() || message.process, issueDate: message.genDate || now.toISOString(), id: message.msgId },
     });
     const fromHerId = (us.level2 ?? us.level1).herId;
     return {
@@ -413,16 +447,28 @@ export class Pipeline {
     };
   }
 
+  /**
+   * A fault a transport found before the pipeline could read the delivery (an invalid spool sidecar, an
+   * AMQP property it cannot use): answered as the table says for `err` — a report on the sender's error
+   * queue — in the same way as the pipeline's own transport errors.
+   */
+  async reportFault(delivery: InboundDelivery, err: TimebokError): Promise<ProcessOutcome> {
+    if (err.disposition !== 'transport') throw err;
+    return this.reportTransportError(delivery, err);
+  }
+
   /** An error-queue report (protocol §2.6) to the sender named by the transport (or the MsgHead). */
   private async reportTransportError(delivery: InboundDelivery, err: TimebokError): Promise<ProcessOutcome> {
     const { db, clock, registry, logger } = this.deps;
     const rule = ERROR_TABLE[err.code];
-    const condition = rule?.errorCondition ?? 'transport:internal-error';
+    const condition = rule.errorCondition ?? 'transport:internal-error';
     const herId = delivery.fromHerId ?? senderFromDetail(err);
-    logger.warn({ queue: delivery.queue, messageId: delivery.messageId, code: err.code, condition, fromHerId: herId }, 'transport error');
+    logger[rule.level]({ queue: delivery.queue, messageId: delivery.messageId, code: err.code, condition, fromHerId: herId }, 'transport error');
     if (herId === null) {
-      return { status: 'dropped', summary: `${condition}: sender unknown, nothing sent`, outboxIds: [] };
+      return { status: 'dropped', summary: `${condition}: sender unknown, nothing sent`, outboxIds: [], code: err.code };
     }
+    // From the party of ours whose queue received it; `toHerId` only says whom the sender meant.
+    const us = await this.ourAddress(delivery, null);
     const party = await registry.getParty(herId);
     const now = clock.now();
     const id = derivedId('error-report', `${delivery.transport}:${delivery.queue}:${delivery.messageId}:${err.code}`);
@@ -440,7 +486,7 @@ export class Pipeline {
       kind: 'error-report',
       queue: errorQueueOf(party, herId),
       toHerId: herId,
-      fromHerId: delivery.toHerId ?? herIdOfQueue(delivery.queue),
+      fromHerId: us !== null ? (us.level2 ?? us.level1).herId : herIdOfQueue(delivery.queue),
       process: delivery.subject ?? null,
       correlationId: null,
       body: JSON.stringify(properties, null, 2),
@@ -453,7 +499,7 @@ export class Pipeline {
       const seen = await em.getRepository(OutboxEntity).findOne({ where: { id } });
       if (!seen) await addOutbox(em, [row]);
     });
-    return { status: 'reported', summary: `${condition} → ${row.queue}`, outboxIds: [id] };
+    return { status: 'reported', summary: `${condition} → ${row.queue}`, outboxIds: [id], code: err.code };
   }
 
   /** An inbound AppRec: recorded against our message; a negative one is logged as a warning. */
@@ -514,7 +560,16 @@ function checkTransportFields(d: InboundDelivery): void {
       detail: { missing },
     });
   }
+  const media = (d.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!ACCEPTED_MEDIA_TYPES.has(media)) {
+    throw new TimebokError('ERR_TRANSPORT_UNSUPPORTED', 'content-type is not a message Timebok reads (CMS or XML)', {
+      detail: { contentType: media.slice(0, 60) },
+    });
+  }
 }
+
+/** AMQP content types of what Timebok reads: CMS (signed and enveloped) or, where allowed, plain XML. */
+const ACCEPTED_MEDIA_TYPES = new Set(['application/pkcs7-mime', 'application/xml', 'text/xml']);
 
 function senderFromDetail(err: TimebokError): number | null {
   const v = err.detail?.fromHerId;
@@ -532,15 +587,4 @@ export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
   const code = e?.driverError?.code ?? e?.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
-/**
- * What is logged about an unexpected error: our code and message (ours never carry personal data), or
- * only the name and driver code of anything else, whose text may quote values (a unique-key detail …).
- */
-function errorText(err: unknown): string {
-  if (isTimebokError(err)) return `${err.code}: ${err.message}`;
-  if (!(err instanceof Error)) return 'unknown error';
-  const code = (err as { code?: unknown; driverError?: { code?: unknown } }).driverError?.code ?? (err as { code?: unknown }).code;
-  return typeof code === 'string' || typeof code === 'number' ? `${err.name} (${code})` : err.name;
 }

@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../shared/errors.js';
+
 /** One message as a transport hands it to the pipeline (AMQP delivery, spool file or replay file). */
 export interface InboundDelivery {
   transport: 'amqp' | 'spool' | 'replay';
@@ -44,4 +46,10 @@ export interface ProcessOutcome {
   functionCode?: string | null;
   /** Outbox rows written for this delivery (ids), in send order. */
   outboxIds: string[];
+  /**
+   * The error-table code of a refusal (`rejected`), a report (`reported`/`dropped`) or a business no
+   * (`answered` with 06/09/26/30); absent for a plain answer. The outbox rows already hold what the
+   * table says to send, so a transport only acks and lets the relay send them (docs/errors.md).
+   */
+  code?: ErrorCode;
 }

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { z } from 'zod';
+import { TimebokError } from '../shared/errors.js';
 
 /**
  * Messages read from files (spool, replay) carry no AMQP properties. Timebok takes them from the
@@ -31,17 +33,36 @@ const SidecarSchema = z
 
 export type Sidecar = z.infer<typeof SidecarSchema>;
 
-export async function readSidecar(path: string): Promise<Sidecar | null> {
+/**
+ * Reads the sidecar `path`; null when there is none.
+ * @throws TimebokError `ERR_TRANSPORT_FIELD` when it is not JSON or not a valid sidecar (the message
+ *   then is answered with that fault, not processed with half its properties). The text names the
+ *   field and rule, never a value.
+ */
+export async function readSidecar(path: string, maxBytes = 64 * 1024): Promise<Sidecar | null> {
   let raw: string;
   try {
     raw = await readFile(path, 'utf8');
   } catch {
     return null;
   }
-  const parsed = SidecarSchema.safeParse(JSON.parse(raw));
+  const name = basename(path);
+  if (Buffer.byteLength(raw) > maxBytes) {
+    throw new TimebokError('ERR_TRANSPORT_FIELD', `sidecar ${name}: larger than ${maxBytes} bytes`, { detail: { sidecar: 'too-large' } });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new TimebokError('ERR_TRANSPORT_FIELD', `sidecar ${name}: not JSON`, { detail: { sidecar: 'not-json' } });
+  }
+  const parsed = SidecarSchema.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new Error(`sidecar ${path}: ${i?.path.join('.') ?? ''} ${i?.message ?? 'invalid'}`);
+    const field = (i?.path ?? []).map(String).join('.').slice(0, 60);
+    throw new TimebokError('ERR_TRANSPORT_FIELD', `sidecar ${name}: ${field || 'top level'}: ${i?.code ?? 'invalid'}`, {
+      detail: { sidecar: 'invalid', field },
+    });
   }
   return parsed.data;
 }

@@ -2,9 +2,9 @@ import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { InboundDelivery } from '../../pipeline/types.js';
-import { isTimebokError } from '../../shared/errors.js';
+import { describeError, isTimebokError, type TimebokError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { readSidecar, sniffSenderHerId } from '../file-headers.js';
+import { readSidecar, sniffSenderHerId, type Sidecar } from '../file-headers.js';
 
 export interface SpoolOptions {
   spoolDir: string;
@@ -82,7 +82,7 @@ export class SpoolConsumer {
           this.schedule(n > 0 ? 0 : this.options.pollMs);
         })
         .catch((err: unknown) => {
-          this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'spool poll failed');
+          this.logger.error({ err: describeError(err) }, 'spool poll failed');
           this.schedule(this.options.pollMs * 4);
         });
     }, delay);
@@ -98,7 +98,15 @@ export class SpoolConsumer {
         return 'error';
       }
       const body = await readFile(path);
-      const sidecar = await readSidecar(`${path}.json`);
+      // A sidecar that is not JSON or not valid is an answered fault (error-queue report), not a crash.
+      let sidecar: Sidecar | null = null;
+      let fault: TimebokError | null = null;
+      try {
+        sidecar = await readSidecar(`${path}.json`);
+      } catch (err) {
+        if (!isTimebokError(err)) throw err;
+        fault = err;
+      }
       const sniffed = sniffSenderHerId(body);
       const delivery: InboundDelivery = {
         transport: 'spool',
@@ -112,7 +120,7 @@ export class SpoolConsumer {
         ...(sidecar?.contentType ? { contentType: sidecar.contentType } : {}),
         ...(sidecar?.subject ? { subject: sidecar.subject } : {}),
       };
-      const outcome = await this.pipeline.process(delivery);
+      const outcome = fault ? await this.pipeline.reportFault(delivery, fault) : await this.pipeline.process(delivery);
       await this.options.afterEach?.();
       this.logger.info({ queue, file: name, status: outcome.status, summary: outcome.summary }, 'spool message handled');
       await mkdir(join(dir, 'processed'), { recursive: true });
@@ -124,7 +132,7 @@ export class SpoolConsumer {
         this.logger.warn({ queue, file: name, code: err.code }, 'dependency unavailable; will retry');
         return 'retry';
       }
-      const reason = isTimebokError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error';
+      const reason = describeError(err);
       this.logger.error({ queue, file: name, reason }, 'spool message failed; moved to error/');
       await this.moveToError(dir, name, reason);
       return 'error';

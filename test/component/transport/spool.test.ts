@@ -59,12 +59,25 @@ describe('spool transport', () => {
     expect(readFileSync(join(spool, '8093248_async', out.find((n) => n.includes('reply')) as string), 'utf8')).toContain('V="05"');
   });
 
-  test('a file that cannot be processed moves to error/ next to a reason file; nothing is deleted', async () => {
-    writeFileSync(join(spool, '91095_async', 'bad.xml'), '<MsgHead>');
+  test('a sidecar that is not valid is answered as a transport fault on the sender\'s error queue, and the file archived', async () => {
+    copyFileSync(join(TR, 'Reserver-time--Foresporsel-innbygger--Reserver-time.xml'), join(spool, '91095_async', 'bad.xml'));
     writeFileSync(join(spool, '91095_async', 'bad.xml.json'), JSON.stringify({ unknownField: 1 }));
     await consumer.pollOnce();
-    expect(visible(join(spool, '91095_async', 'error')).sort()).toEqual(['bad.xml', 'bad.xml.json', 'bad.xml.reason.txt']);
-    expect(readFileSync(join(spool, '91095_async', 'error', 'bad.xml.reason.txt'), 'utf8')).toMatch(/sidecar/);
+    expect(visible(join(spool, '91095_async', 'processed')).sort()).toEqual(['bad.xml', 'bad.xml.json']);
+    const [report] = visible(join(spool, '8093248_error'));
+    const body = JSON.parse(readFileSync(join(spool, '8093248_error', report as string), 'utf8'));
+    expect(body.errorCondition).toBe('transport:invalid-field-value');
+    expect(body.errorDescription).toMatch(/^sidecar bad\.xml\.json: /);
+    expect(visible(join(spool, '8093248_async'))).toEqual([]); // nothing booked, no AppRec
+  });
+
+  test('a sidecar that is not JSON is answered the same way', async () => {
+    copyFileSync(join(TR, 'Reserver-time--Foresporsel-innbygger--Reserver-time.xml'), join(spool, '91095_async', 'nj.xml'));
+    writeFileSync(join(spool, '91095_async', 'nj.xml.json'), '{ not json');
+    await consumer.pollOnce();
+    expect(visible(join(spool, '91095_async', 'processed')).sort()).toEqual(['nj.xml', 'nj.xml.json']);
+    const [report] = visible(join(spool, '8093248_error'));
+    expect(JSON.parse(readFileSync(join(spool, '8093248_error', report as string), 'utf8')).errorDescription).toBe('sidecar nj.xml.json: not JSON');
   });
 
   test('an unreadable message from a known sender is reported to its error folder and archived', async () => {

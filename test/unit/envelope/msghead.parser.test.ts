@@ -227,9 +227,12 @@ describe('parseMsgHead', () => {
     });
   });
 
-  it('refuses more VEVENTs than the limit with ERR_ENVELOPE_CONTENT', () => {
+  it('reads a message with more VEVENTs than the limit, keeping none and naming the content problem (answered, not thrown)', () => {
     const xml = official(`${TR}/Ledige-timer--Svar-helsepersonell--Ledige-timer.xml`);
-    expect(thrownCode(() => parseMsgHead(xml, { ...DEFAULT_XML_LIMITS, maxVevents: 1 }))).toBe('ERR_ENVELOPE_CONTENT');
+    const over = parseMsgHead(xml, { ...DEFAULT_XML_LIMITS, maxVevents: 1 });
+    expect(over.contentProblem).toBe('more than 1 VEVENTs');
+    expect(over.vevents).toHaveLength(0);
+    expect(over.msgId).not.toBe('');
     expect(parseMsgHead(xml, { ...DEFAULT_XML_LIMITS, maxVevents: 2 }).vevents).toHaveLength(2);
   });
 

@@ -46,7 +46,7 @@ describe('guardXml', () => {
   });
 
   it('uses only codes from the error table, all reported on the error queue as transport errors', () => {
-    for (const code of ['ERR_ENVELOPE_TOO_LARGE', 'ERR_ENVELOPE_ENCODING', 'ERR_ENVELOPE_DOCTYPE', 'ERR_ENVELOPE_TOO_DEEP', 'ERR_ENVELOPE_NOT_WELL_FORMED']) {
+    for (const code of ['ERR_ENVELOPE_TOO_LARGE', 'ERR_ENVELOPE_ENCODING', 'ERR_ENVELOPE_DOCTYPE', 'ERR_ENVELOPE_TOO_DEEP', 'ERR_ENVELOPE_NOT_WELL_FORMED'] as const) {
       expect(ERROR_TABLE[code]?.disposition).toBe('transport');
     }
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FixedClock } from '../../../src/shared/clock.js';
-import { ERROR_TABLE, TimebokError } from '../../../src/shared/errors.js';
+import { ERROR_TABLE, TimebokError, type ErrorCode } from '../../../src/shared/errors.js';
 import { parseCertificate, thumbprint } from '../../../src/protection/certificates.js';
 import { loadTrust } from '../../../src/protection/keys.js';
 import { checkCertificate, type TrustOptions } from '../../../src/protection/trust.js';
@@ -17,7 +17,7 @@ beforeAll(async () => {
   trust = testTrust(pki);
 }, 60_000);
 
-function codeOf(fn: () => unknown): { code: string; disposition: string; detail: Record<string, unknown> | undefined } {
+function codeOf(fn: () => unknown): { code: ErrorCode; disposition: string; detail: Record<string, unknown> | undefined } {
   try {
     fn();
   } catch (e) {

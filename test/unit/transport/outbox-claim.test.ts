@@ -76,7 +76,8 @@ test('a failed row keeps its place and holds back the rest of its conversation u
   expect(log).toEqual(['row-1-0', 'row-1-1']);
   const [failed] = await db.manager.query("SELECT attempts, last_error, sent_at FROM outbox_message WHERE id = 'row-0-0'");
   expect(failed).toMatchObject({ attempts: 1, sent_at: null });
-  expect(String(failed.last_error)).toContain('boom');
+  // only the error's name (and driver code) is stored, never its text
+  expect(String(failed.last_error)).toBe('Error');
   expect(await relay.drain()).toBe(0); // still backing off
   await new Promise((r) => setTimeout(r, 250));
   expect(await relay.drain()).toBe(2);
