@@ -14,6 +14,8 @@ export interface ResolvedParty {
   record: RegistryRecord;
   parent: RegistryRecord | null;
   queues: PartyQueues;
+  /** The party whose own queues these are (the party itself, or the ancestor it inherits them from). */
+  queueOwnerHerId: number;
   signingCertificatePem: string[];
   encryptionCertificatePem: string | null;
   address: Address;
@@ -42,9 +44,11 @@ export class SimRegistry {
     const parent = record.parentHerId === null ? null : this.byHerId.get(record.parentHerId) ?? null;
     let queues = record.queues;
     let certificates = record.certificates;
+    let queueOwnerHerId = herId;
     for (let up = record.parentHerId, depth = 0; (queues === null || certificates === null) && up !== null && depth < 16; depth += 1) {
       const ancestor = this.byHerId.get(up);
       if (!ancestor) break;
+      if (queues === null && ancestor.queues !== null) queueOwnerHerId = ancestor.herId;
       queues ??= ancestor.queues;
       certificates ??= ancestor.certificates;
       up = ancestor.parentHerId;
@@ -54,6 +58,7 @@ export class SimRegistry {
       parent,
       // Without registered queues the convention of docs/amqp.md applies.
       queues: queues ?? { sync: `${herId}_sync`, async: `${herId}_async`, error: `${herId}_error` },
+      queueOwnerHerId,
       signingCertificatePem: certificates?.signing ? readPemFile(certificates.signing) : [],
       encryptionCertificatePem: certificates?.encryption ? (readPemFile(certificates.encryption)[0] ?? null) : null,
       address: addressOf(record, parent),

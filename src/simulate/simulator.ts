@@ -61,6 +61,12 @@ export interface Sent {
   sync: boolean;
   /** HER-id addressed in MsgHead Receiver (level 2, else level 1). */
   receiverHerId: number;
+  /**
+   * The party that owns the queue the request went to (the addressed party's organisation when it
+   * inherits its queues). A refusal may come in its name: the receiver a refused message names is not
+   * trusted.
+   */
+  queueOwnerHerId: number;
   queue: string;
   sentAt: number;
 }
@@ -182,7 +188,7 @@ export class HelsenorgeSimulator extends EventEmitter {
       ...(omit.has('contentType') ? {} : { contentType: protectedBody.contentType }),
       ...(sync ? { ttlMs: 15_000 } : {}),
     };
-    const sent: Sent = { messageId, msgId: head.msgId, genDate: head.genDate, process: head.process, functionCode: head.functionCode, sync, receiverHerId, queue, sentAt: Date.now() };
+    const sent: Sent = { messageId, msgId: head.msgId, genDate: head.genDate, process: head.process, functionCode: head.functionCode, sync, receiverHerId, queueOwnerHerId: receiver.queueOwnerHerId, queue, sentAt: Date.now() };
     const observation: Observation = { sent, syncReply: null, replies: [], apprecs: [], errorReports: [] };
     this.byMessageId.set(messageId, observation);
     this.byMsgId.set(head.msgId, observation);
@@ -245,8 +251,13 @@ export class HelsenorgeSimulator extends EventEmitter {
     else this.unsolicited.push(answer);
   }
 
-  /** "Answers come from the party you addressed." */
+  /**
+   * "Answers come from the party you addressed." A refusal (AppRec 2, reply 26) may also come from the
+   * organisation whose queue received the request.
+   */
   private checkFrom(answer: Answer, sent: Sent): void {
+    const refusal = answer.apprec?.status === '2' || (answer.kind === 'reply' && answer.code === '26');
+    if (refusal && answer.senderHerId === sent.queueOwnerHerId) return;
     if (answer.senderHerId !== null && answer.senderHerId !== sent.receiverHerId) {
       answer.problems.push(`the answer comes from HER-id ${answer.senderHerId}, but the request was addressed to ${sent.receiverHerId}`);
     }

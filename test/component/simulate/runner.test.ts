@@ -161,6 +161,14 @@ describe('running a scenario', () => {
     expect(result.steps[0]?.differences).toEqual(['reply: the answer comes from HER-id 8142522, but the request was addressed to 8142521']);
   });
 
+  it('accepts a refusal in the name of the organisation whose queue received the request, but no business answer', async () => {
+    const office = (code: string): Script => (m, wire) => [{ xml: reply(m, code, [], 8142519, 'N'), queue: wire.replyTo as string, correlationId: wire.correlationId as string }];
+    const refused = await run(`${HEAD}${HLT}    expect: { reply: "26" }\n`, office('26'));
+    expect(refused.result.steps[0]?.differences).toEqual([]);
+    const answered = await run(`${HEAD}${HLT}    expect: { reply: "04" }\n`, office('04'));
+    expect(answered.result.steps[0]?.differences).toEqual(['reply: the answer comes from HER-id 8142519, but the request was addressed to 8142521']);
+  });
+
   it('refuses run steps unless they are allowed', async () => {
     const { result } = await run(`${HEAD}  - name: desk booking\n    run: "echo hi"\n    expect: { avtale: "05" }\n`, lab);
     expect(result.steps[0]?.differences).toEqual(['run: steps execute shell commands from the scenario file; allow them with --allow-run']);

@@ -15,7 +15,7 @@ function answer(over: Partial<Answer>): Answer {
 
 function observation(sync: boolean, over: Partial<Observation> = {}): Observation {
   return {
-    sent: { messageId: 'mid', msgId: 'req', genDate: '2026-12-04T10:00:00Z', process: 'DIALOG_INNBYGGER_TIMERESERVASJON', functionCode: sync ? 'HLT' : 'RT', sync, receiverHerId: 8142521, queue: 'q', sentAt: 0 },
+    sent: { messageId: 'mid', msgId: 'req', genDate: '2026-12-04T10:00:00Z', process: 'DIALOG_INNBYGGER_TIMERESERVASJON', functionCode: sync ? 'HLT' : 'RT', sync, receiverHerId: 8142521, queueOwnerHerId: 8142519, queue: 'q', sentAt: 0 },
     syncReply: null, replies: [], apprecs: [], errorReports: [], ...over,
   };
 }
