@@ -113,6 +113,11 @@ export function simulateCommand(): Command {
         const vars = parseVars(opts.var);
         const opened = await openSimulator(settings);
         const results: ScenarioResult[] = [];
+        // What answers nothing we sent is shown, never silently dropped (codes only).
+        opened.simulator.on('stray-error-report', (r: { errorCondition: string | null; originalMessageId: string | null }) => {
+          process.stdout.write(`  note: an error-queue report (${r.errorCondition ?? '?'}) for a message-id the simulator did not send (${r.originalMessageId ?? 'none'})\n`);
+        });
+        opened.simulator.on('problem', (text: string) => process.stdout.write(`  note: ${text}\n`));
         try {
           for (const scenario of scenarios) {
             process.stdout.write(`${scenario.name} (${scenario.file})\n`);
@@ -131,6 +136,8 @@ export function simulateCommand(): Command {
         } finally {
           await opened.close();
         }
+        const strays = opened.simulator.takeUnsolicited();
+        for (const a of strays) process.stdout.write(`  note: an unsolicited ${a.kind}${a.code ? ` ${a.code}` : ''} from HER-id ${a.senderHerId ?? '?'} arrived (answered with an AppRec when it asked for one)\n`);
         if (opts.junit) writeFileSync(opts.junit, junitXml(results));
         process.stdout.write(`${totalsLine(results)}\n`);
         return totals(results).failed > 0 ? 1 : 0;
