@@ -28,7 +28,7 @@ import type { InboundWire } from '../../../src/simulate/transport/wire.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { HELSENORGE } from '../../fixtures/protection/pki.js';
-import { AMQP_URL, HN_SERVICE, makeWorld, type World } from '../amqp/world.js';
+import { AMQP_URL, deleteWorldQueues, HN_SERVICE, makeWorld, type World } from '../amqp/world.js';
 
 const AMQP10_URL = AMQP_URL;
 
@@ -40,16 +40,31 @@ let practice: Amqp10Transport;
 let relay: OutboxRelay;
 let sim: OpenSimulator;
 const extraQueues: string[] = [];
+let createdQueues: string[] = [];
 
-async function declare(queues: string[], ex: string): Promise<void> {
+/** Binds the queues to a test exchange of our own; declares (durable) only those that do not exist yet. */
+async function declare(queues: string[], ex: string): Promise<string[]> {
   const conn = await amqp.connect(AMQP_URL);
-  const ch = await conn.createChannel();
-  await ch.assertExchange(ex, 'direct', { durable: false, autoDelete: false });
-  for (const q of queues) {
-    await ch.assertQueue(q, { durable: true });
-    await ch.bindQueue(q, ex, q);
+  conn.on('error', () => undefined);
+  const created: string[] = [];
+  try {
+    const ch = await conn.createChannel();
+    await ch.assertExchange(ex, 'direct', { durable: false, autoDelete: false });
+    for (const q of queues) {
+      const probe = await conn.createChannel();
+      probe.on('error', () => undefined);
+      const exists = await probe.checkQueue(q).then(() => true, () => false);
+      await probe.close().catch(() => undefined);
+      if (!exists) {
+        await ch.assertQueue(q, { durable: true });
+        created.push(q);
+      }
+      await ch.bindQueue(q, ex, q);
+    }
+  } finally {
+    await conn.close().catch(() => undefined);
   }
-  await conn.close();
+  return created;
 }
 
 async function remove(queues: string[], ex: string): Promise<void> {
@@ -74,9 +89,9 @@ function allQueues(): string[] {
 
 beforeAll(async () => {
   world = await makeWorld({ slots: 10, capacity: 1 });
-  exchange = `${world.prefix}.bus`;
+  exchange = `${world.prefix}.simulator`;
   extraQueues.push(`${world.prefix}_roundtrip_a`, `${world.prefix}_roundtrip_b`);
-  await declare(allQueues(), exchange);
+  createdQueues = await declare(allQueues(), exchange);
 
   // The practice: Timebok's app behind a test bridge on AMQP 1.0.
   dbDir = mkdtempSync(join(tmpdir(), 'timebok-sim10-'));
@@ -148,7 +163,10 @@ afterAll(async () => {
   await sim?.close();
   await practice?.close();
   await app?.close();
-  if (world) await remove(allQueues(), exchange);
+  if (world) {
+    await remove(createdQueues, exchange);
+    await deleteWorldQueues(world);
+  }
   world?.cleanup();
   if (dbDir) rmSync(dbDir, { recursive: true, force: true });
 });
