@@ -23,7 +23,8 @@ const code = z.string().regex(/^[0-9A-Z]{2,4}$/, 'a code such as "05" (quote it 
 const scalar = z.union([z.string(), z.number()]).transform(String);
 
 /** "15s", "500ms", "2m", or a number of milliseconds. */
-export const durationSchema = z.union([
+export const durationSchema = z.union(
+  [
   z.number().int().positive(),
   z
     .string()
@@ -33,9 +34,12 @@ export const durationSchema = z.union([
       const n = Number(m[1]);
       return Math.round(m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000);
     }),
-]);
+  ],
+  { error: 'a duration such as "15s", "500ms" or "2m"' },
+);
 
-const apprecSchema = z.union([
+const apprecSchema = z.union(
+  [
   z.literal('none'),
   z
     .union([z.string(), z.number()])
@@ -49,15 +53,17 @@ const apprecSchema = z.union([
     status: v.status as string,
     errors: v.error === undefined ? [] : Array.isArray(v.error) ? v.error : [v.error],
   })),
-]);
+  ],
+  { error: 'an AppRec status, optionally with error codes ("1", "2 E10"), { status, error }, or none' },
+);
 
 export const expectSchema = z.strictObject({
   /** Reply code (7602): one, any of several, or "none" (no reply may come). */
-  reply: z.union([z.literal('none'), code, z.array(code).min(1)]).optional(),
+  reply: z.union([z.literal('none'), code, z.array(code).min(1)], { error: 'a reply code such as "05" (quoted in YAML), a list of codes, or none' }).optional(),
   /** AppRec: "1", "2 E10", { status, error }, or "none". */
   apprec: apprecSchema.optional(),
   /** Number of VEVENTs in the reply: 3, ">=1", "0", "<5". */
-  vevents: z.union([z.number().int().min(0), z.string().regex(/^(>=|<=|>|<|=)?\s*\d+$/, 'a count such as 3, ">=1" or "<5"')]).optional(),
+  vevents: z.union([z.number().int().min(0), z.string().regex(/^(>=|<=|>|<|=)?\s*\d+$/)], { error: 'a count such as 3, ">=1" or "<5"' }).optional(),
   /** errorCondition of an error-queue report (e.g. transport:invalid-certificate), or "none". */
   errorCondition: z.string().min(1).optional(),
   /** Text the reply's TekstNotatInnhold must contain. */

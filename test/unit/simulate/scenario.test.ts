@@ -54,7 +54,7 @@ steps:
 
   it('refuses an unquoted YAML number as a reply code, saying how to write it', () => {
     const e = codeOf(() => parse('name: x\nsteps:\n  - name: a\n    template: t.xml\n    expect: { reply: 5 }\n'));
-    expect(e.message).toContain('steps.0.expect.reply');
+    expect(e.message).toBe('s.yaml: steps.0.expect.reply: a reply code such as "05" (quoted in YAML), a list of codes, or none');
   });
 
   it('refuses an unknown protection mode and a bad duration', () => {
