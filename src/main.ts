@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { loadConfig, type Config } from './config/config.js';
-import { createApp, importSetup, type App, type SetupSummary } from './app.js';
+import { createApp, type App, type SetupSummary } from './app.js';
 import { OutboxRelay } from './outbox/outbox.relay.js';
 import { SpoolConsumer } from './transport/spool/spool.consumer.js';
 import { SpoolPublisher } from './transport/spool/spool.publisher.js';
@@ -15,6 +15,9 @@ import { startAmqpTransport } from './transport/amqp/amqp.transport.js';
 import { systemClock } from './shared/clock.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { TimebokError, isTimebokError } from './shared/errors.js';
+import { startAdmin } from './admin/runtime.js';
+import { importSetupRespectingApi } from './admin/setup.js';
+import { StaffService } from './staff/staff.service.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -52,10 +55,31 @@ async function main(): Promise<void> {
   for (const f of [config.registryFile, config.timebooksFile]) {
     if (!existsSync(f)) throw new Error(`setup file not found: ${f}`);
   }
-  const setup = await importSetup(app, config.registryFile, config.timebooksFile, config.ourHerIds);
-  logger.info({ parties: setup.parties, timebooks: setup.timebooks, ours: setup.ourHerIds, database: app.db.dialect }, 'setup imported');
+  // Once timebooks were changed through the admin API the database holds them; the file sets up only.
+  const setup = await importSetupRespectingApi(app, config.registryFile, config.timebooksFile, config.ourHerIds);
+  logger.info({ parties: setup.parties, timebooks: setup.timebooks, timebooksFromFile: setup.timebooksFromFile, ours: setup.ourHerIds, database: app.db.dialect }, 'setup imported');
 
-  const stopTransport = config.amqpUrl ? await runAmqp(config, config.amqpUrl, app, setup, logger) : await runSpool(config, app, setup, logger);
+  const transport = config.amqpUrl ? await runAmqp(config, config.amqpUrl, app, setup, logger) : { stop: await runSpool(config, app, setup, logger) };
+  // Admin API, staff page, health and metrics (docs/admin.md), when ADMIN_PORT is set.
+  const admin =
+    config.admin.port === null
+      ? null
+      : await startAdmin({
+          settings: { ...config.admin, port: config.admin.port },
+          db: app.db,
+          clock: systemClock,
+          logger,
+          staff: new StaffService({ db: app.db, registry: app.registry, clock: systemClock, helsenorgeHerId: config.helsenorgeHerId, acceptSyntheticIds: config.acceptSyntheticIds, schemas: app.schemas, logger }),
+          pipeline: app.pipeline,
+          protection: config.protection,
+          registryFile: config.registryFile,
+          spoolDir: config.amqpUrl ? null : config.spoolDir,
+          ...('broker' in transport ? { broker: transport.broker, deadLetters: transport.deadLetters } : {}),
+        });
+  const stopTransport = async () => {
+    await admin?.stop();
+    await transport.stop();
+  };
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -71,13 +95,40 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-async function runAmqp(config: Config, url: string, app: App, setup: SetupSummary, logger: Logger): Promise<() => Promise<void>> {
+async function runAmqp(
+  config: Config,
+  url: string,
+  app: App,
+  setup: SetupSummary,
+  logger: Logger,
+): Promise<{ stop: () => Promise<void>; broker: () => Promise<boolean>; deadLetters: () => Promise<number | null> }> {
   const herIds = config.amqp.herIds.length > 0 ? config.amqp.herIds : setup.ourHerIds;
   const strangers = herIds.filter((h) => !setup.ourHerIds.includes(h));
   if (strangers.length > 0) logger.warn({ herIds: strangers }, 'AMQP_HER_IDS names HER-ids that are not ours; their messages will be refused (E21)');
   const transport = await startAmqpTransport({ app, url, settings: config.amqp, herIds });
   logger.info({ queues: transport.queues.map((q) => q.name) }, 'Timebok is running on RabbitMQ');
-  return () => transport.stop();
+  return {
+    stop: () => transport.stop(),
+    broker: async () => transport.connection.current !== null,
+    // Messages waiting in our dead-letter queues (`<queue>.dead-letter`), read with a passive check.
+    deadLetters: async () => {
+      const conn = transport.connection.current;
+      if (conn === null) return null;
+      let total = 0;
+      for (const q of transport.queues) {
+        const ch = await conn.createChannel();
+        ch.on('error', () => undefined);
+        try {
+          total += (await ch.checkQueue(`${q.name}.dead-letter`)).messageCount;
+        } catch {
+          // no dead-letter queue (yet): nothing dead-lettered there
+        } finally {
+          await ch.close().catch(() => undefined);
+        }
+      }
+      return total;
+    },
+  };
 }
 
 async function runSpool(config: Config, app: App, setup: SetupSummary, logger: Logger): Promise<() => Promise<void>> {

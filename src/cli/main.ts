@@ -5,6 +5,8 @@ import { staffCommand } from './staff.command.js';
 import { runRequeueDead } from './deadletter.command.js';
 import { simulateCommand } from './simulate.command.js';
 import { isTimebokError } from '../shared/errors.js';
+import { runConfigCheck } from './config-check.command.js';
+import { newToken } from '../admin/tokens.js';
 
 function herIdList(value: string): number[] {
   const ids = value.split(',').map((s) => s.trim());
@@ -79,6 +81,26 @@ program
     const url = opts.url ?? process.env.AMQP_URL;
     if (!url) throw new InvalidArgumentError('set AMQP_URL or --url');
     await runRequeueDead({ url, queue, dryRun: opts.dryRun, ...(opts.count !== undefined ? { count: opts.count } : {}) }, (l) => process.stdout.write(`${l}\n`));
+  });
+
+const configCommand = program.command('config').description('the service\'s configuration');
+configCommand
+  .command('check')
+  .description('validate every setting, file and certificate the service would load, without starting it (exit 0 ok, 1 not)')
+  .action(async () => {
+    process.exitCode = await runConfigCheck({ env: process.env, cwd: process.cwd(), out: (l) => process.stdout.write(`${l}\n`) });
+  });
+
+const tokenCommand = program.command('token').description('admin API tokens (ADMIN_TOKENS_FILE, docs/admin.md)');
+tokenCommand
+  .command('new')
+  .description('make a new token: prints the token (give it to its user) and the line for ADMIN_TOKENS_FILE (only its hash)')
+  .argument('<name>', 'who uses it, e.g. epj or kari')
+  .option('--role <role>', 'staff or operator', 'staff')
+  .action((name: string, opts: { role: string }) => {
+    if (opts.role !== 'staff' && opts.role !== 'operator') throw new InvalidArgumentError('--role must be staff or operator');
+    const { token, line } = newToken(name, opts.role);
+    process.stdout.write(`token (shown once): ${token}\nline for ADMIN_TOKENS_FILE:\n${line}\n`);
   });
 
 try {

@@ -7,6 +7,8 @@ import { isTimebokError } from '../shared/errors.js';
 import { silentLogger } from '../shared/logger.js';
 import { isStaffError } from '../staff/staff.errors.js';
 import { StaffService, type PractitionerInput, type StaffResult } from '../staff/staff.service.js';
+import { logAccess } from '../admin/access-log.js';
+import { userInfo } from 'node:os';
 
 /**
  * `timebok staff <command>`: what clinic staff do with held requests, Timeønsker and appointments
@@ -54,7 +56,7 @@ function patientArg(value: string): string {
 export function staffCommand(io: StaffIo = defaultIo, setExit: (code: number) => void = (c) => (process.exitCode = c), onCommanderExit?: (err: CommanderError) => void): Command {
   const staff = new Command('staff').description('staff operations: held requests, Timeønsker, appointments (written to the outbox; the running service sends them)');
 
-  const run = (work: (svc: StaffService) => Promise<void>) => async () => {
+  const run = (work: (svc: StaffService, audit: Audit) => Promise<void>) => async () => {
     setExit(await withService(io, work));
   };
 
@@ -62,8 +64,9 @@ export function staffCommand(io: StaffIo = defaultIo, setExit: (code: number) =>
     .command('pending')
     .description('list requests held in manual books, waiting for confirm / reject / book-other')
     .action(
-      run(async (svc) => {
+      run(async (svc, audit) => {
         const holds = await svc.listPending();
+        await audit('staff pending', holds.map((h) => h.patientId));
         if (holds.length === 0) return io.out('no held requests');
         io.out(['REQUEST', 'RECEIVED', 'BOOK', 'SLOT', 'TIME', 'PATIENT', 'NOTES'].join('  '));
         for (const h of holds) {
@@ -79,8 +82,9 @@ export function staffCommand(io: StaffIo = defaultIo, setExit: (code: number) =>
     .option('--all', 'include answered and withdrawn wishes', false)
     .option('--text', "include the citizen's subject and question", false)
     .action((opts: { all: boolean; text: boolean }) =>
-      run(async (svc) => {
+      run(async (svc, audit) => {
         const wishes = await svc.listWishes({ all: opts.all, includeText: opts.text });
+        await audit('staff wishes', wishes.map((w) => w.patientId));
         if (wishes.length === 0) return io.out(opts.all ? 'no wishes' : 'no open wishes');
         for (const w of wishes) {
           const parts = [
@@ -239,6 +243,14 @@ export async function runStaff(args: string[], io: StaffIo): Promise<number> {
   return code;
 }
 
+function safeUser(): string {
+  try {
+    return `os:${userInfo().username}`;
+  } catch {
+    return 'os:unknown';
+  }
+}
+
 function textOf(opts: { text?: string }): { text?: string } {
   return opts.text !== undefined ? { text: opts.text } : {};
 }
@@ -261,8 +273,11 @@ function report(io: StaffIo, r: StaffResult): void {
   if (r.outbox.length > 0) io.out('  queued in the outbox: the running Timebok service sends it');
 }
 
+/** Records a read of patients' data in the access log (docs/admin.md), as the OS user (or TIMEBOK_USER). */
+type Audit = (action: string, patients: string[]) => Promise<void>;
+
 /** Opens the database, runs `work`, closes; maps every failure to an exit code and one line. */
-async function withService(io: StaffIo, work: (svc: StaffService) => Promise<void>): Promise<number> {
+async function withService(io: StaffIo, work: (svc: StaffService, audit: Audit) => Promise<void>): Promise<number> {
   let app: Awaited<ReturnType<typeof createApp>> | null = null;
   try {
     const config = loadConfig(io.env, io.cwd ?? process.cwd());
@@ -282,7 +297,9 @@ async function withService(io: StaffIo, work: (svc: StaffService) => Promise<voi
       acceptSyntheticIds: config.acceptSyntheticIds,
       schemas: app.schemas,
     });
-    await work(svc);
+    const opened = app;
+    const actor = io.env.TIMEBOK_USER ?? safeUser();
+    await work(svc, (action, patients) => logAccess(opened.db, opened.clock, { actor, role: 'cli', channel: 'cli', action }, patients));
     return 0;
   } catch (err) {
     if (isStaffError(err)) {

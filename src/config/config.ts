@@ -50,6 +50,12 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Staff: Helsenorge's HER-id (level 2) for Avtale pushes about desk bookings (docs/staff.md).
   HELSENORGE_HER_ID: int(1, 2_147_483_647).optional(),
+  // Admin API, staff page, health and metrics (docs/admin.md); off unless ADMIN_PORT is set.
+  ADMIN_PORT: int(0, 65_535).optional(),
+  ADMIN_HOST: z.string().default('127.0.0.1'),
+  ADMIN_TOKENS_FILE: z.string().optional(),
+  RETENTION_DAYS: int(1, 3650).default(90),
+  REGISTRY_MAX_AGE_DAYS: int(1, 3650).default(30),
 });
 
 export interface Config {
@@ -69,6 +75,19 @@ export interface Config {
   logLevel: string;
   // Staff: Avtale pushes about desk bookings go to this Helsenorge party; null = not configured.
   helsenorgeHerId: number | null;
+  admin: AdminConfig;
+}
+
+export interface AdminConfig {
+  /** ADMIN_PORT; null = no admin server. */
+  port: number | null;
+  host: string;
+  /** ADMIN_TOKENS_FILE (absolute); null = no tokens (every /api call gets 401). */
+  tokensFile: string | null;
+  /** RETENTION_DAYS: message bodies, processed spool files and stored replies older than this are deleted. */
+  retentionDays: number;
+  /** REGISTRY_MAX_AGE_DAYS: an older registry snapshot makes /readyz fail. */
+  registryMaxAgeDays: number;
 }
 
 export interface ProtectionConfig {
@@ -125,6 +144,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.LOG_LEVEL,
     // Staff
     helsenorgeHerId: e.HELSENORGE_HER_ID ?? null,
+    admin: {
+      port: e.ADMIN_PORT ?? null,
+      host: e.ADMIN_HOST,
+      tokensFile: e.ADMIN_TOKENS_FILE ? resolve(cwd, e.ADMIN_TOKENS_FILE) : null,
+      retentionDays: e.RETENTION_DAYS,
+      registryMaxAgeDays: e.REGISTRY_MAX_AGE_DAYS,
+    },
   };
 }
 

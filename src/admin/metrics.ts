@@ -1,0 +1,101 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CertificateInfo } from './certificates.js';
+
+/** Where the gauges read their values at scrape time (the database, the transport, the files). */
+export interface MetricsSource {
+  outbox(): Promise<{ unsent: number; oldestUnsentSeconds: number }>;
+  /** Dead-lettered messages (AMQP dead-letter queues, or the spool's error folders); null = unknown. */
+  deadLetters(): Promise<number | null>;
+  /** Seconds since the registry snapshot was refreshed; null = no registry. */
+  registryAgeSeconds(): Promise<number | null>;
+  certificates(): Promise<CertificateInfo[]>;
+  now(): Date;
+}
+
+/**
+ * The Prometheus metrics (`timebok_` names, docs/admin.md). Counters and the latency histogram are fed by
+ * the pipeline decorator; the gauges are read from `source` on every scrape.
+ */
+export class TimebokMetrics {
+  readonly registry = new Registry();
+  private readonly messages: Counter<'process' | 'function' | 'outcome'>;
+  private readonly latency: Histogram<'process'>;
+
+  constructor(source: MetricsSource) {
+    const registers = [this.registry];
+    this.messages = new Counter({
+      name: 'timebok_messages_total',
+      help: 'Inbound deliveries processed, by process, function (7601/7602 code) and outcome',
+      labelNames: ['process', 'function', 'outcome'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'timebok_processing_seconds',
+      help: 'Time from receiving a delivery to its committed outcome',
+      labelNames: ['process'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    new Gauge({
+      name: 'timebok_outbox_unsent',
+      help: 'Outbox rows not yet sent (backlog)',
+      registers,
+      async collect() {
+        this.set((await source.outbox()).unsent);
+      },
+    });
+    new Gauge({
+      name: 'timebok_outbox_oldest_unsent_seconds',
+      help: 'Age of the oldest unsent outbox row (0 when none)',
+      registers,
+      async collect() {
+        this.set((await source.outbox()).oldestUnsentSeconds);
+      },
+    });
+    new Gauge({
+      name: 'timebok_dead_letters',
+      help: 'Messages dead-lettered (AMQP dead-letter queues, or spool error folders)',
+      registers,
+      async collect() {
+        const n = await source.deadLetters();
+        if (n !== null) this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'timebok_registry_age_seconds',
+      help: 'Seconds since the address-registry snapshot was refreshed',
+      registers,
+      async collect() {
+        const age = await source.registryAgeSeconds();
+        if (age !== null) this.set(age);
+      },
+    });
+    new Gauge({
+      name: 'timebok_certificate_expiry_days',
+      help: 'Days until a certificate expires (negative: expired), ours and each counterparty\'s',
+      labelNames: ['owner', 'her_id', 'use'],
+      registers,
+      async collect() {
+        this.reset();
+        const now = source.now().getTime();
+        for (const c of await source.certificates()) {
+          if (c.notAfter === null) continue;
+          this.set({ owner: c.owner, her_id: c.herId === null ? '' : String(c.herId), use: c.use }, Math.floor((Date.parse(c.notAfter) - now) / 86_400_000));
+        }
+      },
+    });
+  }
+
+  observe(process: string, functionCode: string, outcome: string, seconds: number): void {
+    this.messages.inc({ process, function: functionCode, outcome });
+    this.latency.observe({ process }, seconds);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
