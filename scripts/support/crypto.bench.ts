@@ -160,7 +160,7 @@ export async function runCryptoBench(options: CryptoBenchOptions = {}): Promise<
   }
 }
 
-// `npx tsx src/protection/crypto.bench.ts` prints the figures.
+// `npx tsx scripts/support/crypto.bench.ts` prints the figures.
 if (process.argv[1] !== undefined && /crypto\.bench\.[jt]s$/.test(process.argv[1])) {
   runCryptoBench().then(
     (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),

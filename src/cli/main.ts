@@ -4,6 +4,7 @@ import { ReplayUsageError, runReplay } from './replay.command.js';
 import { staffCommand } from './staff.command.js';
 import { runRequeueDead } from './deadletter.command.js';
 import { runAmqpDeclare } from './amqp.command.js';
+import { simulateCommand } from './simulate.command.js';
 import { isTimebokError } from '../shared/errors.js';
 import { runConfigCheck } from './config-check.command.js';
 import { newToken } from '../admin/tokens.js';
@@ -65,6 +66,7 @@ program
   });
 
 program.addCommand(staffCommand());
+program.addCommand(simulateCommand());
 
 program
   .command('requeue-dead')
