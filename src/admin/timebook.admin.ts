@@ -5,6 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { isTimebokError } from '../shared/errors.js';
 import { generateSlots, type SlotSpec } from '../timebook/slot.generator.js';
 import { parseTimebooksFile } from '../timebook/timebooks.file.js';
+import { contentOf } from '../timebook/timebook.import.js';
 import { AppointmentEntity, SlotEntity, TimebookEntity, type SlotRow, type TimebookRow } from '../timebook/timebook.entities.js';
 import type { SingleSlotDefinition, TimebookDefinition, Weekday } from '../timebook/types.js';
 import { AdminError } from './admin.errors.js';
@@ -313,32 +314,6 @@ function rawOf(row: TimebookRow): Record<string, unknown> {
   return out;
 }
 
-function contentOf(def: TimebookDefinition): Omit<TimebookRow, 'retired' | 'slotsUntil' | 'updatedAt'> {
-  return {
-    id: def.id,
-    herId: def.herId,
-    kind: def.kind,
-    name: def.name,
-    text: def.text,
-    location: def.location,
-    published: def.published,
-    prerequisites: def.prerequisites,
-    eligibility: def.eligibility,
-    form: def.form,
-    videoMeeting: def.videoMeeting,
-    confirmation: def.confirmation,
-    minNoticeMinutes: def.minNoticeMinutes,
-    horizonDays: def.horizonDays,
-    cancelCutoffMinutes: def.cancelCutoffMinutes,
-    maxActivePerPatient: def.maxActivePerPatient,
-    urgentBookableDigitally: def.urgentBookableDigitally,
-    schedule: def.schedule,
-    singleSlots: def.slots,
-    validFrom: def.validFrom,
-    validTo: def.validTo,
-    timeZone: def.timeZone,
-  };
-}
 
 function localDatePlus(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);

@@ -81,7 +81,7 @@ export async function importTimebooksIn(em: EntityManager, file: TimebooksFile, 
 }
 
 /** The book's content as the file defines it (everything but bookkeeping columns). */
-function contentOf(def: TimebookDefinition): Omit<TimebookRow, 'retired' | 'slotsUntil' | 'updatedAt'> {
+export function contentOf(def: TimebookDefinition): Omit<TimebookRow, 'retired' | 'slotsUntil' | 'updatedAt'> {
   return {
     id: def.id,
     herId: def.herId,
