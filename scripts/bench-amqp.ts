@@ -285,7 +285,7 @@ export async function runMassVaccination(options: AmqpBenchOptions): Promise<Rec
     const ch: ConfirmChannel = await conn.createConfirmChannel();
     const arrivals = new Map<string, number>();
     for (const q of [world.queues.hnAsync, world.queues.hnSyncReply, world.queues.hnError]) {
-      await ch.assertQueue(q, { durable: true });
+      await ch.checkQueue(q); // declared by makeWorld with the bus's arguments
       await ch.consume(q, (m) => {
         if (!m) return;
         const id = String(m.properties.messageId);

@@ -350,7 +350,7 @@ categories['dates-out-of-range'] = [
   { name: 'hlt-from-after-to', body: hltDates('2019-08-01', '2019-07-01'), expect: { status: 'answered', answer: 'reply 04' } },
   { name: 'hlt-invalid-date', body: hltDates('2019-02-30', '2019-03-01'), expect: { ...T02(), answer: 'reply 26' } },
   { name: 'gendate-invalid', body: sub(fresh(RT), /<GenDate>[^<]*<\/GenDate>/, '<GenDate>yesterday</GenDate>'), expect: T02() },
-  { name: 'hlt-year-99999', body: hltDates('99999-01-01', '99999-02-01'), expect: { status: 'answered', answer: 'reply 03', note: 'KNOWN: xs:date allows five-digit years; a date the booking domain cannot read is treated as absent (from today to the horizon)' } },
+  { name: 'hlt-year-99999', body: hltDates('99999-01-01', '99999-02-01'), expect: { status: 'rejected', code: 'ERR_ENVELOPE_CONTENT', answer: 'reply 26', note: "xs:date allows five-digit years; a period the booking domain cannot read is refused, not read as 'from today'" } },
 ];
 
 // ------------------------------------------------------------------------------ dtend before dtstart

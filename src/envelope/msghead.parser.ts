@@ -80,10 +80,19 @@ const STORED_LENGTHS: ReadonlyArray<[string, (m: InboundMessage) => string | und
   ['TilDato', (m) => m.dialogmelding?.tilDato, 32],
 ];
 
+/** A calendar date (optionally with a time or zone) whose year has four digits. */
+const READABLE_DATE = /^\d{4}-\d{2}-\d{2}(?:$|[T+\-Z])/;
+
 function contentProblemOf(m: InboundMessage): string | undefined {
   for (const [field, value, max] of STORED_LENGTHS) {
     const v = value(m);
     if (typeof v === 'string' && v.length > max) return `${field} longer than ${max} characters`;
+  }
+  // xs:date allows years of five digits and more; the booking domain reads four-digit years only, and a
+  // period it cannot read must be refused, not taken as "no period" (hostile corpus: hlt-year-99999).
+  for (const field of ['FraDato', 'TilDato'] as const) {
+    const v = field === 'FraDato' ? m.dialogmelding?.fraDato : m.dialogmelding?.tilDato;
+    if (typeof v === 'string' && v.trim() !== '' && !READABLE_DATE.test(v.trim())) return `${field} is not a date with a four-digit year`;
   }
   // Only where the times choose what is booked (ReserverAvtale); a Timeønske's VEVENT only names an
   // appointment (the official OET example has dtend 2014 before dtstart 2019).
