@@ -1,6 +1,6 @@
 /**
  * Code lists used by the Helsenorge booking processes, with display names (DN) spelled as the protocol
- * specification (§12) and the Volven code lists spell them. Sources: spec/helsenorge-booking-protocol.md
+ * specification (§12) and the Volven code lists spell them. Sources: the protocol specification
  * §§ 4–12, Hdir's kodeverk display file (`visningsfil/felleskomponenter/kodeverk.xsl`, 2018-10-15) for 8221,
  * 8258 and 8279, and the 2019 example messages for codes only they use.
  */

@@ -6,7 +6,7 @@ import { locateJsonSyntaxError } from './json-syntax.js';
 import type { PartyCertificates, RegistryRecord, RegistrySource } from './types.js';
 
 /**
- * registry.json (docs: shared/spec/FILE-FORMATS.md) — an Adresseregisteret snapshot written by hand.
+ * registry.json (docs/file-formats.md) — an Adresseregisteret snapshot written by hand.
  *
  * Accepted shape, per party: `herId` (positive integer, unique), `name`, `type`
  * (`Organization` | `Service` | `Person` | `Department`), `parentHerId` (a HER-id of this file, or null;

@@ -15,7 +15,7 @@ import type {
 } from './types.js';
 
 /**
- * `timebooks.json` (FILE-FORMATS.md): offices write it by hand, so it is validated strictly. Unknown
+ * `timebooks.json` (docs/file-formats.md): offices write it by hand, so it is validated strictly. Unknown
  * fields are refused (a misspelt `publsihed` must not silently mean "default"), every problem is reported
  * with its JSON path, and no value from the file is ever echoed (it may hold fødselsnumre).
  */
@@ -215,7 +215,7 @@ function toProblems(issue: z.core.$ZodIssue): FileProblem[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({
       path: jsonPath([...issue.path, safeKey(key)]),
-      problem: 'unknown field (check the spelling; see FILE-FORMATS.md)',
+      problem: 'unknown field (check the spelling; see docs/file-formats.md)',
     }));
   }
   return [{ path: jsonPath(issue.path), problem: issue.message }];

@@ -140,7 +140,7 @@ export interface TimebookOperations {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// timebooks.json (FILE-FORMATS.md), after validation and with every default applied.
+// timebooks.json (docs/file-formats.md), after validation and with every default applied.
 
 /** Weekday keys of a schedule entry. */
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';

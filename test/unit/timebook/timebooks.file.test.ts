@@ -101,7 +101,7 @@ describe('parseTimebooksFile: defaults', () => {
     });
   });
 
-  it('accepts the example of FILE-FORMATS.md, the demo world and the 2019 replay set-up', async () => {
+  it('accepts the documented example (docs/file-formats.md), the demo world and the 2019 replay set-up', async () => {
     const example = await loadTimebooksFile(fixture('file-formats-example.timebooks.json'));
     expect(example.timebooks[0]).toMatchObject({ id: 'influensa-sentrum', confirmation: 'auto', validTo: '2026-04-30' });
     const demo = await loadTimebooksFile(repoFile('fixtures/demo/timebooks.json'));
