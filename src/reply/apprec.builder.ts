@@ -1,5 +1,4 @@
-import { create } from 'xmlbuilder2';
-import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import { createXml, type XmlElement } from './xml.writer.js';
 import { NS, OID } from './namespaces.js';
 import type { Address } from './addressing.js';
 import { appRecErrorDisplayName, processDisplayName } from '../envelope/codes.js';
@@ -31,7 +30,7 @@ const STATUS_DN: Record<AppRecSpec['status'], string> = { '1': 'OK', '2': 'Avvis
  * organisation goes in `Dept`, a practitioner in `HCPerson`.
  */
 export function buildAppRec(spec: AppRecSpec): string {
-  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(NS.apprec, 'AppRec');
+  const root = createXml({ version: '1.0', encoding: 'UTF-8' }).ele(NS.apprec, 'AppRec');
   root.ele('MsgType').att('V', 'APPREC').att('DN', 'Applikasjonskvittering');
   root.ele('MIGversion').txt('v1.1 2012-02-15');
   root.ele('SoftwareName').txt('Timebok');
@@ -51,7 +50,7 @@ export function buildAppRec(spec: AppRecSpec): string {
   return root.end({ prettyPrint: true });
 }
 
-function appendHcp(parent: XMLBuilder, address: Address): void {
+function appendHcp(parent: XmlElement, address: Address): void {
   const inst = parent.ele('HCP').ele('Inst');
   inst.ele('Name').txt(address.level1.name);
   inst.ele('Id').txt(String(address.level1.herId));

@@ -1,4 +1,4 @@
-import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import type { XmlElement } from './xml.writer.js';
 import { NS, OID } from './namespaces.js';
 
 /** A practitioner named in a Helsepersonell document (protocol §7). */
@@ -18,7 +18,7 @@ export interface PractitionerSpec {
  * `HelsepersonelListe` with one `Helsepersonell` holding the practitioner (fk1:HealthcareProfessional
  * content, as in the 2019 Timeønske example). Used with reply code 10 (another practitioner).
  */
-export function appendHelsepersonell(content: XMLBuilder, practitioner: PractitionerSpec): void {
+export function appendHelsepersonell(content: XmlElement, practitioner: PractitionerSpec): void {
   if ((practitioner.herId === null || practitioner.herId === undefined) && !practitioner.hprNumber) {
     throw new Error('a practitioner needs a HER-id or an HPR number');
   }

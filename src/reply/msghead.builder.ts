@@ -1,5 +1,4 @@
-import { create } from 'xmlbuilder2';
-import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import { createXml, type XmlElement } from './xml.writer.js';
 import { NS, OID } from './namespaces.js';
 import { splitPersonName, type Address, type AddressLevel } from './addressing.js';
 import { processDisplayName } from '../envelope/codes.js';
@@ -9,7 +8,7 @@ export interface OutboundDocument {
   contentDescription?: string;
   description?: string;
   mimeType?: string;
-  build(content: XMLBuilder): void;
+  build(content: XmlElement): void;
 }
 
 export interface OutboundPatient {
@@ -34,7 +33,7 @@ export interface MsgHeadSpec {
 
 /** Serialises a MsgHead 1.2 with its documents. The result validates against booking-bundle.xsd. */
 export function buildMsgHead(spec: MsgHeadSpec): string {
-  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(NS.msghead, 'MsgHead');
+  const root = createXml({ version: '1.0', encoding: 'UTF-8' }).ele(NS.msghead, 'MsgHead');
   const info = root.ele('MsgInfo');
   info.ele('Type').att('V', spec.process).att('DN', processDisplayName(spec.process));
   info.ele('MIGversion').txt('v1.2 2006-05-24');
@@ -61,7 +60,7 @@ export function buildMsgHead(spec: MsgHeadSpec): string {
   return root.end({ prettyPrint: true });
 }
 
-function appendParty(parent: XMLBuilder, address: Address): void {
+function appendParty(parent: XmlElement, address: Address): void {
   const org = parent.ele('Organisation');
   org.ele('OrganisationName').txt(address.level1.name);
   appendOrgIdents(org, address.level1);
@@ -91,7 +90,7 @@ function appendParty(parent: XMLBuilder, address: Address): void {
   }
 }
 
-function appendOrgIdents(org: XMLBuilder, level: AddressLevel): void {
+function appendOrgIdents(org: XmlElement, level: AddressLevel): void {
   if (level.organisationNumber) {
     const enh = org.ele('Ident');
     enh.ele('Id').txt(level.organisationNumber);
@@ -102,7 +101,7 @@ function appendOrgIdents(org: XMLBuilder, level: AddressLevel): void {
   her.ele('TypeId').att('V', 'HER').att('S', OID.herOrg).att('DN', 'HER-id');
 }
 
-function appendPatient(p: XMLBuilder, patient: OutboundPatient): void {
+function appendPatient(p: XmlElement, patient: OutboundPatient): void {
   if (patient.familyName) p.ele('FamilyName').txt(patient.familyName);
   if (patient.givenName) p.ele('GivenName').txt(patient.givenName);
   const ident = p.ele('Ident');

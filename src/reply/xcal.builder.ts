@@ -1,4 +1,4 @@
-import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import type { XmlElement } from './xml.writer.js';
 import type { CalendarEntry } from '../timebook/types.js';
 import type { VEvent } from '../envelope/types.js';
 import { NS, PRODID } from './namespaces.js';
@@ -7,7 +7,7 @@ import { NS, PRODID } from './namespaces.js';
 export type OutboundEvent = CalendarEntry | VEvent;
 
 /** Appends an xCal `icalendar` with one VEVENT per entry (protocol §8). */
-export function appendXcal(content: XMLBuilder, events: OutboundEvent[]): void {
+export function appendXcal(content: XmlElement, events: OutboundEvent[]): void {
   const cal = content.ele(NS.xcal, 'icalendar').ele('vcalendar');
   const props = cal.ele('properties');
   props.ele('version').ele('text').txt('2.0');
@@ -16,7 +16,7 @@ export function appendXcal(content: XMLBuilder, events: OutboundEvent[]): void {
   for (const e of events) appendVevent(comps, e);
 }
 
-function appendVevent(comps: XMLBuilder, e: OutboundEvent): void {
+function appendVevent(comps: XmlElement, e: OutboundEvent): void {
   const v = comps.ele('vevent');
   const p = v.ele('properties');
   // Order follows iCalendar-props.xsd's sequence for VEVENT properties.
