@@ -42,6 +42,10 @@ async function main(): Promise<void> {
   const jsonAt = process.argv.indexOf('--json');
   const jsonFile = jsonAt >= 0 ? process.argv[jsonAt + 1] : undefined;
   const figures: Record<string, number> = {};
+  // --profile DIR: every Timebok child process writes a CPU profile there (summarise with
+  // `npx tsx scripts/profile-summary.ts DIR/e2e/*.cpuprofile`)
+  const profileAt = process.argv.indexOf('--profile');
+  const profileDir = profileAt >= 0 ? resolve(process.argv[profileAt + 1] as string) : undefined;
 
   const rt = readFileSync(join(TR, 'Reserver-time--Foresporsel-innbygger--Reserver-time.xml'));
   const schemas = await loadSchemaSet();
@@ -112,9 +116,9 @@ async function main(): Promise<void> {
   if (process.env.AMQP_URL && pgUrl && /^postgres(ql)?:\/\//.test(pgUrl)) {
     // the Timebok processes run compiled JavaScript, as `npm start` does
     execFileSync(process.execPath, [join(root, 'scripts/ensure-build.mjs')], { stdio: 'inherit' });
-    Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l) }));
+    Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir }));
     figures.e2e_ratio_to_floor = figures.e2e_reserve_per_s! / figures.cms_floor_per_s;
-    if (!process.argv.includes('--no-mass')) Object.assign(figures, await runMassVaccination({ databaseUrl: pgUrl, log: (l) => console.log(l) }));
+    if (!process.argv.includes('--no-mass')) Object.assign(figures, await runMassVaccination({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir }));
   } else {
     console.log('(RabbitMQ + PostgreSQL end to end skipped: set AMQP_URL and DATABASE_URL=postgres://…)');
   }

@@ -221,9 +221,15 @@ export async function startTimebok(
 }
 
 /** Timebok as a child process (`node --import tsx src/main.ts`); resolves when it consumes. */
-export function spawnTimebok(world: World, databaseUrl: string, extra: Record<string, string> = {}, options: { compiled?: boolean } = {}): ChildProcess {
-  // `compiled`: `node dist/main.js` as `npm start` runs it (the caller makes sure dist/ is built)
-  const args = options.compiled ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+export function spawnTimebok(
+  world: World,
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+  options: { compiled?: boolean; nodeArgs?: string[] } = {},
+): ChildProcess {
+  // `compiled`: `node dist/main.js` as `npm start` runs it (the caller makes sure dist/ is built);
+  // `nodeArgs`: flags for node itself, such as --cpu-prof (which NODE_OPTIONS refuses)
+  const args = [...(options.nodeArgs ?? []), ...(options.compiled ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: world.env(databaseUrl, extra),
