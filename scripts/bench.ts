@@ -17,7 +17,7 @@ import { makeWorld, reserveXml, syntheticFnr } from './support/amqp-world.js';
 import { runAmqpBench, runMassVaccination } from './bench-amqp.js';
 import { OutboxRelay } from '../src/outbox/outbox.relay.js';
 import type { App } from '../src/app.js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { silentLogger } from '../src/shared/logger.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -109,13 +109,19 @@ async function main(): Promise<void> {
   const perRequestS = 1 / figures.decrypt_per_s! + 1 / figures.verify_per_s! + 2 / figures.sign_per_s! + 2 / figures.encrypt_per_s!;
   figures.cms_floor_per_s = 2 / perRequestS;
 
+  // `npm start` on the embedded default (compiled; SQLite and spool in a fresh folder, demo set-up): the
+  // first start migrates and imports, the second finds everything in place
+  execFileSync(process.execPath, [join(root, 'scripts/ensure-build.mjs')], { stdio: 'inherit' });
+  const embeddedDir = mkdtempSync(join(tmpdir(), 'timebok-start-'));
+  figures.startup_embedded_first_ms = await timeToRunning(embeddedDir);
+  figures.startup_embedded_ms = await timeToRunning(embeddedDir);
+
   const pgUrl = process.env.DATABASE_URL;
   if (pgUrl && /^postgres(ql)?:\/\//.test(pgUrl)) {
     figures.statements_per_booking = await statementsOnPostgres(pgUrl, schemas);
   }
   if (process.env.AMQP_URL && pgUrl && /^postgres(ql)?:\/\//.test(pgUrl)) {
-    // the Timebok processes run compiled JavaScript, as `npm start` does
-    execFileSync(process.execPath, [join(root, 'scripts/ensure-build.mjs')], { stdio: 'inherit' });
+    // the Timebok processes run compiled JavaScript, as `npm start` does (built above)
     Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir }));
     figures.e2e_ratio_to_floor = figures.e2e_reserve_per_s! / figures.cms_floor_per_s;
     if (!process.argv.includes('--no-mass')) Object.assign(figures, await runMassVaccination({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir }));
@@ -137,6 +143,36 @@ async function main(): Promise<void> {
   if (jsonFile) {
     writeFileSync(jsonFile, `${JSON.stringify(figures, null, 2)}\n`);
     console.log(`written to ${jsonFile}`);
+  }
+}
+
+/**
+ * Milliseconds from spawning `node dist/main.js` on the embedded default (no settings but the data
+ * folder) to its "Timebok is running" log line; the process is stopped then.
+ */
+async function timeToRunning(dataDir: string): Promise<number> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: `sqlite:${join(dataDir, 'timebok.sqlite')}`, SPOOL_DIR: join(dataDir, 'spool') };
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(root, 'dist/main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    return await new Promise<number>((resolveUp, reject) => {
+      let seen = '';
+      const timer = setTimeout(() => reject(new Error('bench: the embedded start did not report running within 30 s')), 30_000);
+      const watch = (d: Buffer) => {
+        seen = (seen + d.toString('utf8')).slice(-4096);
+        if (seen.includes('Timebok is running')) {
+          clearTimeout(timer);
+          resolveUp(performance.now() - started);
+        }
+      };
+      child.stdout.on('data', watch);
+      child.stderr.on('data', watch);
+      child.once('exit', (code) => reject(new Error(`bench: the embedded start exited (${code}) before running`)));
+    });
+  } finally {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
   }
 }
 

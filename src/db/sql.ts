@@ -18,12 +18,12 @@ export interface SqlTx {
   query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
-/** Statements run, counted for the bench (`statements_per_booking`); BEGIN/COMMIT/ROLLBACK excluded. */
+/** Statements run, counted for the bench (`statements_per_booking`); BEGIN/COMMIT/ROLLBACK and PRAGMA excluded. */
 export class StatementCounter {
   statements = 0;
 
   count(sql: string): void {
-    if (!/^\s*(BEGIN|START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO)/i.test(sql)) this.statements += 1;
+    if (!/^\s*(BEGIN|START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO|PRAGMA)/i.test(sql)) this.statements += 1;
   }
 }
 

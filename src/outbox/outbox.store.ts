@@ -132,6 +132,7 @@ export async function claimRound(db: Database, o: ClaimOptions): Promise<{ rows:
        ) pick
      ) RETURNING ${COLUMNS}, ${foreign} AS foreign_seq`,
     [o.owner, until, now, now, o.groups, now, o.owner],
+    { bookkeeping: true },
   );
   const groups = new Set(claimed.map((r) => String(r.inbox_id ?? r.id))).size;
   let rows = claimed;
@@ -160,6 +161,7 @@ export async function markManySentClaimed(db: Database, ids: string[], at: Date)
     await db.query(
       `UPDATE outbox_message SET sent_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id IN (${placeholders(chunk.length)})`,
       [at.toISOString(), ...chunk],
+      { bookkeeping: true },
     );
   }
 }

@@ -49,7 +49,7 @@ export class CmsProtector {
 
   private protectWith(content: Uint8Array, newestFirst: string[]): Uint8Array {
     const { identity, trust, clock } = this.options;
-    let lastError: unknown = certificateError('no encryption certificate in the registry file');
+    let lastError: unknown = null;
     for (const pem of newestFirst) {
       try {
         return protect(content, identity, pem, { clock, trust });
@@ -58,7 +58,8 @@ export class CmsProtector {
         lastError = e;
       }
     }
-    throw lastError;
+    // (built only here: an error captures a stack trace, too dear to make for every message)
+    throw lastError ?? certificateError('no encryption certificate in the registry file');
   }
 
   clear(): void {

@@ -135,3 +135,22 @@ test('with publishMany: two relays send every row exactly once in batches; a fai
   expect(Number(unsent[0].n)).toBe(1);
   await db.close();
 });
+
+test('the relay bookkeeping on SQLite commits without its own fsync and leaves every other write FULL', async () => {
+  const db = await openDb();
+  const synchronous = async () => (await db.query<{ synchronous: number }>('PRAGMA synchronous'))[0]?.synchronous;
+  expect(await synchronous()).toBe(2); // FULL
+  await db.run((tx) => addOutbox(tx, rows(2, 1)));
+  const claimed = await claimUnsent(db, { owner: 'a', now: new Date('2026-01-01T00:00:10Z'), leaseMs: 30_000, groups: 10 });
+  expect(claimed.map((r) => r.id).sort()).toEqual(['row-0-0', 'row-1-0']);
+  expect(await synchronous()).toBe(2);
+  // a bookkeeping statement that fails still puts FULL back
+  // (better-sqlite3's error comes from outside jest's module realm: matched by message, not by class)
+  const failed = await db.query('UPDATE no_such_table SET x = 1', [], { bookkeeping: true }).then(() => 'resolved', (e: unknown) => String(e));
+  expect(failed).toMatch(/no such table/);
+  expect(await synchronous()).toBe(2);
+  const statements = db.counter.statements;
+  await db.query("UPDATE outbox_message SET last_error = 'x' WHERE id = 'row-0-0'", [], { bookkeeping: true });
+  expect(db.counter.statements - statements).toBe(1); // the PRAGMAs around it are not counted
+  await db.close();
+});
