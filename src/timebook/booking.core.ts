@@ -82,6 +82,48 @@ export async function claimSlot(tx: SqlTx, slotId: string, c: ClaimConditions = 
   return rows[0] === undefined ? null : slotRow(rows[0]);
 }
 
+/** What the booking rules need to read when the one-statement claim did not book (see {@link readForRules}). */
+export interface RulesFacts {
+  /** An appointment with the request's appointment id exists (a re-run). */
+  rerun: boolean;
+  /** The slot by the first reference that names one in `bookIds`, with the patient's facts on it. */
+  slot: SlotRow | null;
+  /** The patient holds an active appointment on that slot. */
+  holdsSlot: boolean;
+  /** The patient's active appointments in the slot's book starting at or after `since`. */
+  upcomingInBook: number;
+}
+
+/**
+ * ONE statement for the rule-by-rule path: a re-run of the appointment id, the slot named by the first of
+ * `refs` found in `bookIds`, whether the patient is on it and how many upcoming active appointments the
+ * patient has in its book. The caller holds {@link lockPatient}.
+ */
+export async function readForRules(
+  tx: SqlTx,
+  q: { appointmentId: string; refs: readonly string[]; bookIds: readonly string[]; patientId: string; since: string },
+): Promise<RulesFacts> {
+  // (no slot id or book id is empty: '' stands for an empty list, which SQL's IN does not allow)
+  const refs = q.refs.length > 0 && q.bookIds.length > 0 ? q.refs : [''];
+  const books = q.bookIds.length > 0 ? q.bookIds : [''];
+  const rows = await tx.query(
+    `SELECT (SELECT COUNT(*) FROM appointment p WHERE p.id = ?) AS rerun, s.*
+     FROM (SELECT 1 AS one) x LEFT JOIN (
+       SELECT ${SLOT_COLUMNS},
+         (SELECT COUNT(*) FROM appointment a WHERE a."slotId" = slot.id AND a."patientId" = ? AND a.status IN ${ACTIVE_SQL}) AS holds,
+         (SELECT COUNT(*) FROM appointment a WHERE a."timebookId" = slot."timebookId" AND a."patientId" = ? AND a.status IN ${ACTIVE_SQL} AND a."startUtc" >= ?) AS upcoming
+       FROM slot WHERE id IN (${placeholders(refs.length)}) AND "timebookId" IN (${placeholders(books.length)})
+     ) s ON TRUE`,
+    [q.appointmentId, q.patientId, q.patientId, q.since, ...refs, ...books],
+  );
+  const rerun = int(rows[0]?.rerun ?? 0) > 0;
+  // the first reference that names a slot wins (uid before related-to), as the rules read them
+  const found = rows.filter((r) => r.id !== null && r.id !== undefined);
+  const hit = refs.map((ref) => found.find((r) => String(r.id) === ref)).find((r) => r !== undefined);
+  if (hit === undefined) return { rerun, slot: null, holdsSlot: false, upcomingInBook: 0 };
+  return { rerun, slot: slotRow(hit), holdsSlot: int(hit.holds) > 0, upcomingInBook: int(hit.upcoming) };
+}
+
 /** Gives one place back (an active appointment left the slot). */
 export async function releaseSlot(tx: SqlTx, slotId: string): Promise<void> {
   await tx.query('UPDATE slot SET booked = booked - 1 WHERE id = ? AND booked > 0', [slotId]);
@@ -166,15 +208,6 @@ export async function insertAppointment(tx: SqlTx, a: AppointmentRow): Promise<b
 export async function findAppointmentById(tx: SqlTx, id: string): Promise<AppointmentRow | null> {
   const rows = await tx.query(`SELECT ${APPOINTMENT_COLUMNS} FROM appointment WHERE id = ?`, [id]);
   return rows[0] === undefined ? null : appointmentRow(rows[0]);
-}
-
-/** The patient's active appointments in one book. */
-export async function activeAppointments(tx: SqlTx, bookId: string, patientId: string): Promise<AppointmentRow[]> {
-  const rows = await tx.query(
-    `SELECT ${APPOINTMENT_COLUMNS} FROM appointment WHERE "timebookId" = ? AND "patientId" = ? AND status IN ${ACTIVE_SQL}`,
-    [bookId, patientId],
-  );
-  return rows.map(appointmentRow);
 }
 
 /** How many active appointments the patient holds on the slot. */

@@ -2,11 +2,10 @@ import { managerOf } from '../db/database.js';
 import type { SqlTx } from '../db/sql.js';
 import type { Clock } from '../shared/clock.js';
 import {
-  activeAppointments,
   appointmentsByRefs,
+  readForRules,
   claimSlot,
   findAppointmentById,
-  findSlotById,
   insertAppointment,
   lockKey,
   patientLockKey,
@@ -176,27 +175,32 @@ export class TimebookService implements TimebookOperations {
     return this.reserveStepByStep(tx, books, command, now);
   }
 
-  /** The rules one after the other, each with its own reason (the hot path failed or refused). */
+  /**
+   * The rules one after the other, each with its own reason (the hot path failed or refused). What they
+   * read comes in one statement (readForRules); a full slot is answered from it without another claim.
+   */
   private async reserveStepByStep(tx: SqlTx, books: TimebookRow[], command: ReserveCommand, now: number): Promise<ReserveResult> {
+    const refs = [command.slot.uid, command.slot.relatedTo].map((r) => r?.trim()).filter(isNonEmpty);
+    // The patient's lock was taken with the generation check (reserve): the counts cannot be raced.
+    const facts = await readForRules(tx, { appointmentId: command.appointmentId, refs, bookIds: books.map((b) => b.id), patientId: command.patient.id, since: iso(now) });
     // A stored appointment with this id (a re-run) is answered from what it holds.
-    const previous = await findAppointmentById(tx, command.appointmentId);
-    if (previous !== null) return replayReservation(previous, books, command);
-
-    const slot = await this.findSlot(tx, books, command.slot);
+    if (facts.rerun) {
+      const previous = await findAppointmentById(tx, command.appointmentId);
+      if (previous !== null) return replayReservation(previous, books, command);
+    }
+    const slot = facts.slot;
     if (slot === null) return { code: '06', reason: 'slot-unknown' };
     const book = books.find((b) => b.id === slot.timebookId)!;
 
     const refusal = (await this.bookRefusal(tx, book, command.patient, now)) ?? slotRefusal(slot, book, command.slot, now);
     if (refusal !== null) return refusal;
 
-    // The patient's lock was taken with the generation check (reserve).
-    const active = await activeAppointments(tx, book.id, command.patient.id);
-    if (active.some((a) => a.slotId === slot.id)) return { code: '26', reason: 'already-holds-slot' };
-    const upcoming = active.filter((a) => a.startUtc >= iso(now));
-    if (book.maxActivePerPatient !== null && upcoming.length >= book.maxActivePerPatient) {
+    if (facts.holdsSlot) return { code: '26', reason: 'already-holds-slot' };
+    if (book.maxActivePerPatient !== null && facts.upcomingInBook >= book.maxActivePerPatient) {
       return { code: '26', reason: 'patient-limit' };
     }
-
+    // Full as of this statement (the claim a moment ago found it so too): no place to try for.
+    if (slot.booked >= slot.capacity) return { code: '06', reason: 'slot-full' };
     const claimed = await claimSlot(tx, slot.id);
     if (claimed === null) return { code: '06', reason: 'slot-full' };
     const appointment = newAppointment(command, claimed, book, iso(now));
@@ -341,17 +345,6 @@ export class TimebookService implements TimebookOperations {
     const contextOf = await this.eligibilityContexts(tx, [book], patient, now);
     const verdict = checkEligibility(book.eligibility, patient, await contextOf(book));
     if (!verdict.eligible) return { code: '30', reason: `not-eligible:${verdict.failed}` };
-    return null;
-  }
-
-  private async findSlot(tx: SqlTx, books: TimebookRow[], ref: SlotReference): Promise<SlotRow | null> {
-    if (books.length === 0) return null;
-    const bookIds = books.map((b) => b.id);
-    for (const id of [ref.uid, ref.relatedTo].map((r) => r?.trim())) {
-      if (!isNonEmpty(id)) continue;
-      const slot = await findSlotById(tx, id, bookIds);
-      if (slot !== null) return slot;
-    }
     return null;
   }
 
