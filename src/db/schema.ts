@@ -12,6 +12,7 @@ import { VideoMeetingMigration1732233605000 } from './migrations/1732233605000-v
 import { TimebookGenerationMigration1733000000000 } from './migrations/1733000000000-timebook-generation.js';
 import { SetupImportMigration1733000000001 } from './migrations/1733000000001-setup-import.js';
 import { AdminMigration1734000000000 } from './migrations/1734000000000-admin.js';
+import { OutboxUnsentIndexesMigration1735000000000 } from './migrations/1735000000000-outbox-unsent-indexes.js';
 
 /** Every entity of every stage, for the one DataSource. */
 export const ALL_ENTITIES: EntitySchema[] = [...registryEntities, ...timebookEntities, ...messageEntities, ...adminEntities];
@@ -28,4 +29,5 @@ export const ALL_MIGRATIONS: Function[] = [
   TimebookGenerationMigration1733000000000,
   SetupImportMigration1733000000001,
   AdminMigration1734000000000,
+  OutboxUnsentIndexesMigration1735000000000,
 ];

@@ -85,7 +85,9 @@ export const OutboxEntity = new EntitySchema<OutboxRow>({
     seq: { type: 'integer', default: 0 },
   },
   indices: [
-    { name: 'ix_outbox_unsent', columns: ['sentAt', 'createdAt'] },
+    // the relay's indexes hold unsent rows only (migration 1735000000000; claimed_by is not in the entity)
+    { name: 'ix_outbox_waiting', columns: ['createdAt'], where: 'sent_at IS NULL' },
+    { name: 'ix_outbox_waiting_inbox', columns: ['inboxId'], where: 'sent_at IS NULL' },
     { name: 'ix_outbox_inbox', columns: ['inboxId'] },
   ],
 });

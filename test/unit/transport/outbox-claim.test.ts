@@ -154,3 +154,18 @@ test('the relay bookkeeping on SQLite commits without its own fsync and leaves e
   expect(db.counter.statements - statements).toBe(1); // the PRAGMAs around it are not counted
   await db.close();
 });
+
+test("the relay's indexes hold only unsent rows (partial indexes), so a long history does not slow its claim", async () => {
+  const db = await openDb();
+  const indexes = await db.query<{ name: string; sql: string | null }>("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox_message'");
+  const partial = indexes.filter((i) => /WHERE sent_at IS NULL/i.test(i.sql ?? '')).map((i) => i.name).sort();
+  expect(partial).toEqual(['ix_outbox_waiting', 'ix_outbox_waiting_claim', 'ix_outbox_waiting_inbox']);
+  // the full indexes they replace are gone
+  expect(indexes.map((i) => i.name)).not.toEqual(expect.arrayContaining(['ix_outbox_unsent']));
+  expect(indexes.map((i) => i.name)).not.toEqual(expect.arrayContaining(['ix_outbox_claim']));
+  const plan = await db.query<{ detail: string }>(
+    "EXPLAIN QUERY PLAN SELECT id FROM outbox_message WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < '2026') ORDER BY created_at LIMIT 5",
+  );
+  expect(plan.map((p) => p.detail).join(' ')).toMatch(/ix_outbox_waiting/);
+  await db.close();
+});
