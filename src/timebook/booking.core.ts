@@ -59,6 +59,14 @@ export interface ClaimConditions {
  * path).
  */
 export async function claimSlot(tx: SqlTx, slotId: string, c: ClaimConditions = {}): Promise<SlotRow | null> {
+  const claim = claimUpdate(slotId, c);
+  if (claim === null) return null;
+  const rows = await tx.query(`${claim.sql} RETURNING ${SLOT_COLUMNS}`, claim.params);
+  return rows[0] === undefined ? null : slotRow(rows[0]);
+}
+
+/** The conditional update of {@link claimSlot} without its RETURNING clause (null: it cannot match). */
+function claimUpdate(slotId: string, c: ClaimConditions): { sql: string; params: unknown[] } | null {
   const where: string[] = ['id = ?', 'booked < capacity', 'blocked = ?'];
   const params: unknown[] = [slotId, false];
   if (c.bookIds !== undefined) {
@@ -78,8 +86,77 @@ export async function claimSlot(tx: SqlTx, slotId: string, c: ClaimConditions = 
       params.push(c.patientId, c.limits.since, ...[...c.limits.perBook].flat());
     }
   }
-  const rows = await tx.query(`UPDATE slot SET booked = booked + 1 WHERE ${where.join(' AND ')} RETURNING ${SLOT_COLUMNS}`, params);
-  return rows[0] === undefined ? null : slotRow(rows[0]);
+  return { sql: `UPDATE slot SET booked = booked + 1 WHERE ${where.join(' AND ')}`, params };
+}
+
+/** An appointment to insert on the slot a claim takes: every field but those the slot and its book give. */
+export type AppointmentDraft = Omit<AppointmentRow, 'slotId' | 'timebookId' | 'type' | 'startUtc' | 'endUtc' | 'localStart' | 'localEnd' | 'status'>;
+
+/** The appointment a draft becomes on `slot`: `booked` in the books that confirm by themselves, else `requested`. */
+export function appointmentOn(draft: AppointmentDraft, slot: SlotRow, autoConfirmBooks: readonly string[]): AppointmentRow {
+  return {
+    ...draft,
+    slotId: slot.id,
+    timebookId: slot.timebookId,
+    type: slot.type,
+    startUtc: slot.startUtc,
+    endUtc: slot.endUtc,
+    localStart: slot.localStart,
+    localEnd: slot.localEnd,
+    status: autoConfirmBooks.includes(slot.timebookId) ? 'booked' : 'requested',
+  };
+}
+
+/**
+ * {@link claimSlot} and the appointment insert together: ONE statement on PostgreSQL (the insert rides on
+ * the claim as a data-modifying CTE, so the slot's row lock is held one round trip less), two on SQLite.
+ * Null when no place was taken; else the slot after the claim, the appointment, and whether its row was
+ * inserted (false: the id exists already, a re-run; the caller gives the place back).
+ */
+export async function claimSlotWithAppointment(
+  tx: SqlTx,
+  slotId: string,
+  c: ClaimConditions,
+  draft: AppointmentDraft,
+  autoConfirmBooks: readonly string[],
+): Promise<{ slot: SlotRow; appointment: AppointmentRow; inserted: boolean } | null> {
+  if (tx.dialect !== 'postgres') {
+    const slot = await claimSlot(tx, slotId, c);
+    if (slot === null) return null;
+    const appointment = appointmentOn(draft, slot, autoConfirmBooks);
+    return { slot, appointment, inserted: await insertAppointment(tx, appointment) };
+  }
+  const claim = claimUpdate(slotId, c);
+  if (claim === null) return null;
+  const values = appointmentValues(appointmentOn(draft, PLACEHOLDER_SLOT, []));
+  // The columns the slot gives come from the claimed row; the others are parameters, typed, because
+  // PostgreSQL cannot infer the type of a parameter in a SELECT list.
+  const select = APPOINTMENT_COLUMN_LIST.map((column) => {
+    const fromSlot = SLOT_GIVES[column];
+    if (fromSlot !== undefined) return fromSlot;
+    if (column === '"status"') return autoConfirmBooks.length > 0 ? `CASE WHEN s."timebookId" IN (${placeholders(autoConfirmBooks.length)}) THEN 'booked' ELSE 'requested' END` : "'requested'";
+    return `CAST(? AS ${INTEGER_COLUMNS.has(column) ? 'integer' : 'text'})`;
+  });
+  const params: unknown[] = [...claim.params];
+  APPOINTMENT_COLUMN_LIST.forEach((column, i) => {
+    if (SLOT_GIVES[column] !== undefined) return;
+    if (column === '"status"') params.push(...autoConfirmBooks);
+    else params.push(values[i]);
+  });
+  const rows = await tx.query(
+    `WITH s AS (${claim.sql} RETURNING ${SLOT_COLUMNS}),
+     a AS (INSERT INTO appointment (${APPOINTMENT_COLUMNS}) SELECT ${select.join(', ')} FROM s ON CONFLICT (id) DO NOTHING RETURNING id)
+     SELECT s.*, (SELECT COUNT(*) FROM a) AS inserted FROM s`,
+    params,
+  );
+  if (rows[0] === undefined) return null;
+  const slot = slotRow(rows[0]);
+  return { slot, appointment: appointmentOn(draft, slot, autoConfirmBooks), inserted: int(rows[0].inserted) === 1 };
+}
+
+/** Deletes an appointment this transaction inserted and then found it must not keep. */
+export async function deleteAppointment(tx: SqlTx, id: string): Promise<void> {
+  await tx.query('DELETE FROM appointment WHERE id = ?', [id]);
 }
 
 /** What the booking rules need to read when the one-statement claim did not book (see {@link readForRules}). */
@@ -151,6 +228,29 @@ const APPOINTMENT_COLUMNS =
   'id, "slotId", "timebookId", "patientId", "representativeId", relation, status, type, "startUtc", "endUtc", "localStart", "localEnd", ' +
   '"emneSporsmal", sporsmal, attachments, "sourceMsgId", "cancelMsgId", "createdAt", "updatedAt", "cancelledAt", "originHerId", ' +
   '"patientIdType", "patientFamilyName", "patientGivenName", practitioner, revision';
+
+const APPOINTMENT_COLUMN_LIST = APPOINTMENT_COLUMNS.split(',').map((c) => {
+  const name = c.trim();
+  return name.startsWith('"') ? name : `"${name}"`;
+});
+
+/** Appointment columns that {@link claimSlotWithAppointment} takes from the claimed slot row `s`. */
+const SLOT_GIVES: Record<string, string> = {
+  '"slotId"': 's.id',
+  '"timebookId"': 's."timebookId"',
+  '"type"': 's.type',
+  '"startUtc"': 's."startUtc"',
+  '"endUtc"': 's."endUtc"',
+  '"localStart"': 's."localStart"',
+  '"localEnd"': 's."localEnd"',
+};
+
+const INTEGER_COLUMNS = new Set(['"originHerId"', '"revision"']);
+
+/** Stands in for the slot when only the draft's own values are wanted. */
+const PLACEHOLDER_SLOT: SlotRow = {
+  id: '', timebookId: '', startUtc: '', endUtc: '', localStart: '', localEnd: '', capacity: 0, booked: 0, type: '' as SlotRow['type'], origin: '' as SlotRow['origin'], blocked: false,
+};
 
 function appointmentValues(a: AppointmentRow): unknown[] {
   return [

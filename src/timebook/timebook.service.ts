@@ -2,8 +2,12 @@ import { managerOf } from '../db/database.js';
 import type { SqlTx } from '../db/sql.js';
 import type { Clock } from '../shared/clock.js';
 import {
+  appointmentOn,
   appointmentsByRefs,
+  claimSlotWithAppointment,
+  deleteAppointment,
   readForRules,
+  type AppointmentDraft,
   claimSlot,
   findAppointmentById,
   insertAppointment,
@@ -156,19 +160,20 @@ export class TimebookService implements TimebookOperations {
     const first = [command.slot.uid, command.slot.relatedTo].map((r) => r?.trim()).find(isNonEmpty);
     if (first !== undefined && books.length > 0) {
       const limits = new Map(books.filter((b) => b.maxActivePerPatient !== null).map((b) => [b.id, b.maxActivePerPatient as number] as const));
-      const slot = await claimSlot(tx, first, {
-        bookIds: books.map((b) => b.id),
-        patientId: command.patient.id,
-        limits: { since: iso(now), perBook: limits },
-      });
-      if (slot !== null) {
+      const claimed = await claimSlotWithAppointment(
+        tx,
+        first,
+        { bookIds: books.map((b) => b.id), patientId: command.patient.id, limits: { since: iso(now), perBook: limits } },
+        appointmentDraft(command, iso(now)),
+        books.filter((b) => b.confirmation === 'auto').map((b) => b.id),
+      );
+      if (claimed !== null) {
+        const { slot, appointment, inserted } = claimed;
         const book = books.find((b) => b.id === slot.timebookId)!;
         const refusal = (await this.bookRefusal(tx, book, command.patient, now)) ?? slotRefusal(slot, book, command.slot, now);
-        if (refusal === null) {
-          const appointment = newAppointment(command, slot, book, iso(now));
-          if (await insertAppointment(tx, appointment)) return reservationResult(appointment, book);
-        }
-        // Not this way after all: give the place back and work the answer out below.
+        if (refusal === null && inserted) return reservationResult(appointment, book);
+        // Not this way after all: take the appointment back, give the place back, work the answer out below.
+        if (inserted) await deleteAppointment(tx, appointment.id);
         await releaseSlot(tx, slot.id);
       }
     }
@@ -203,7 +208,7 @@ export class TimebookService implements TimebookOperations {
     if (slot.booked >= slot.capacity) return { code: '06', reason: 'slot-full' };
     const claimed = await claimSlot(tx, slot.id);
     if (claimed === null) return { code: '06', reason: 'slot-full' };
-    const appointment = newAppointment(command, claimed, book, iso(now));
+    const appointment = appointmentOn(appointmentDraft(command, iso(now)), claimed, book.confirmation === 'auto' ? [book.id] : []);
     await insertAppointment(tx, appointment);
     return reservationResult(appointment, book);
   }
@@ -358,20 +363,13 @@ export class TimebookService implements TimebookOperations {
   }
 }
 
-function newAppointment(command: ReserveCommand, slot: SlotRow, book: TimebookRow, at: string): AppointmentRow {
+/** The appointment a reservation makes, but for what its slot and book decide (booking.core appointmentOn). */
+function appointmentDraft(command: ReserveCommand, at: string): AppointmentDraft {
   return {
     id: command.appointmentId,
-    slotId: slot.id,
-    timebookId: book.id,
     patientId: command.patient.id,
     representativeId: command.bookedBy.representativeId,
     relation: command.bookedBy.relation,
-    status: book.confirmation === 'auto' ? 'booked' : 'requested',
-    type: slot.type,
-    startUtc: slot.startUtc,
-    endUtc: slot.endUtc,
-    localStart: slot.localStart,
-    localEnd: slot.localEnd,
     emneSporsmal: command.emneSporsmal ?? null,
     sporsmal: command.sporsmal ?? null,
     attachments: command.attachments && command.attachments.length > 0 ? command.attachments : null,

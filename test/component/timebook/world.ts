@@ -43,12 +43,28 @@ export async function openTimebookDb(url = ':memory:'): Promise<Database> {
   return Database.open({ url, entities: timebookEntities, migrations: [TimebookMigration1732233601000, StaffMigration1732233603000, VideoMeetingMigration1732233605000, TimebookGenerationMigration1733000000000] });
 }
 
-/** A fresh database with `clinic.timebooks.json` imported at `at`. */
+/**
+ * A fresh database with `clinic.timebooks.json` imported at `at`: in-memory SQLite, or a fresh PostgreSQL
+ * database (dropped on close) when TIMEBOK_TIMEBOOK_TESTS_ON=postgres (test/integration/timebook.service.pg.test.ts
+ * runs the service's tests so, for the statements that differ by dialect).
+ */
 export async function clinicWorld(at: Date = MONDAY_0800): Promise<{ db: Database; clock: FixedClock }> {
-  const db = await openTimebookDb();
+  const db = process.env.TIMEBOK_TIMEBOOK_TESTS_ON === 'postgres' ? await postgresTimebookDb() : await openTimebookDb();
   const clock = new FixedClock(at);
   await importTimebooks(db, await loadTimebooksFile(fixture('clinic.timebooks.json')), clock);
   return { db, clock };
+}
+
+async function postgresTimebookDb(): Promise<Database> {
+  const { freshDatabase } = await import('../../integration/pg.js');
+  const fresh = await freshDatabase('timebook_service');
+  const db = await openTimebookDb(fresh.url);
+  const close = db.close.bind(db);
+  db.close = async () => {
+    await close();
+    await fresh.drop();
+  };
+  return db;
 }
 
 export function slot(uid: string, extra: Partial<SlotReference> = {}): SlotReference {
