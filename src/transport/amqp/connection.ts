@@ -4,6 +4,7 @@
  * backoff up to `reconnectMaxMs`. A hook that fails closes the connection and the cycle starts again.
  */
 import amqp, { type ChannelModel } from 'amqplib';
+import { coalesceWrites } from './write-coalescing.js';
 import type { Logger } from '../../shared/logger.js';
 import { brokerUrlWithoutExchange } from '../amqp10/address.js';
 
@@ -90,6 +91,7 @@ export class AmqpConnection {
         clientProperties: { connection_name: this.options.name ?? 'timebok' },
       });
       conn.on('error', (err: Error) => logger.warn({ err: err.message }, 'broker connection error'));
+      if (!coalesceWrites(conn)) logger.debug('amqplib socket not found: frames are written one by one');
       if (this.stopping) {
         await conn.close().catch(() => undefined);
         return;
