@@ -10,6 +10,7 @@ import { loadConfig, type Config } from './config/config.js';
 import { createApp, type App, type SetupSummary } from './app.js';
 import { OutboxRelay } from './outbox/outbox.relay.js';
 import { SpoolConsumer } from './transport/spool/spool.consumer.js';
+import { lockSpool } from './transport/spool/spool.lock.js';
 import { SpoolPublisher } from './transport/spool/spool.publisher.js';
 import { startBrokerTransport } from './transport/broker.js';
 import { systemClock } from './shared/clock.js';
@@ -116,6 +117,7 @@ async function runAmqp(
 }
 
 async function runSpool(config: Config, app: App, setup: SetupSummary, logger: Logger): Promise<() => Promise<void>> {
+  const lock = await lockSpool(config.spoolDir);
   const relay = new OutboxRelay(app.db, new SpoolPublisher(config.spoolDir, app.encoder), systemClock, logger);
   const consumer = new SpoolConsumer(
     app.pipeline,
@@ -132,6 +134,7 @@ async function runSpool(config: Config, app: App, setup: SetupSummary, logger: L
     clearInterval(relayTimer);
     await consumer.stop();
     await relay.drain().catch(() => undefined);
+    await lock.release();
   };
 }
 
