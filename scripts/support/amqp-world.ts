@@ -233,11 +233,14 @@ export function spawnTimebok(
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: world.env(databaseUrl, extra),
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', process.env.TIMEBOK_TEST_LOG ? 'pipe' : 'ignore', 'pipe'],
   });
-  child.stderr?.on('data', (d: Buffer) => {
+  // TIMEBOK_TEST_LOG=1: the child's log (stdout) and errors (stderr) on this process's stderr
+  const relay = (d: Buffer) => {
     if (process.env.TIMEBOK_TEST_LOG) process.stderr.write(d);
-  });
+  };
+  child.stdout?.on('data', relay);
+  child.stderr?.on('data', relay);
   return child;
 }
 
