@@ -16,6 +16,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import amqp, { type ConfirmChannel } from 'amqplib';
+import rhea from 'rhea';
+import type * as Rhea from 'rhea';
+import type { AmqpProtocol } from '../src/config/config.js';
+import { parseBrokerUrl, sourceAddress, targetAddress } from '../src/transport/amqp10/address.js';
+import { amqp10IdText, bodyBytes } from '../src/transport/amqp10/message.js';
 import pg from 'pg';
 import { PROTECTED_CONTENT_TYPE } from '../src/protection/cms.protect.js';
 import { derivedId } from '../src/shared/ids.js';
@@ -36,6 +41,12 @@ export interface AmqpBenchOptions {
   childEnv?: Record<string, string>;
   /** Write a CPU profile of each Timebok process into this folder (`--cpu-prof`), read with scripts/profile-summary.ts. */
   profileDir?: string;
+  /**
+   * The protocol Timebok speaks in the end-to-end run (default 0-9-1). With 1.0 the stand-in also sends
+   * and receives over AMQP 1.0 in NHN's dialect: RabbitMQ 3.10 does not carry 0-9-1 headers over to 1.0
+   * application properties, where Timebok reads fromHerId and the other §2.3 fields.
+   */
+  protocol?: AmqpProtocol;
   /** Citizens and slots (capacity 1) of the mass-vaccination run (default 10,000 and 2,000; 0 = skip). */
   massCitizens?: number;
   massSlots?: number;
@@ -131,10 +142,12 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
   const maxRate = options.rate ?? 200;
   const figures: Record<string, number> = {};
   const db = await freshDatabase(options.databaseUrl);
-  const world: World = await makeWorld({ slots: Math.ceil((n + maxRate * seconds) / 100) + 2, capacity: 100 });
+  const protocol = options.protocol ?? '0-9-1';
+  const world: World = await makeWorld({ slots: Math.ceil((n + maxRate * seconds) / 100) + 2, capacity: 100, protocol });
   const hn = new Helsenorge(world); // used to protect requests and to open a sample of answers
   const children: ChildProcess[] = [];
   const conn = await amqp.connect(AMQP_URL, { noDelay: true });
+  let bus10: StandIn10 | null = null;
   try {
     const ch: ConfirmChannel = await conn.createConfirmChannel();
     const arrivals = new Map<string, number>();
@@ -146,19 +159,26 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     };
     const bodies = new Map<string, Buffer>();
     let waiter: (() => void) | null = null;
-    for (const q of [world.queues.hnAsync, world.queues.hnSyncReply, world.queues.hnError]) {
-      // (declared by makeWorld, as `timebok amqp declare` sets up NHN's queues)
-      await ch.consume(q, (m) => {
-        if (!m) return;
-        const id = q === world.queues.hnSyncReply ? String(m.properties.correlationId) : String(m.properties.messageId);
-        if (!arrivals.has(id)) {
-          arrivals.set(id, performance.now());
-          pending.delete(id);
-        }
-        if (bodies.size < 5 && q === world.queues.hnAsync) bodies.set(id, m.content);
-        ch.ack(m);
-        waiter?.();
-      });
+    const arrived = (q: string, id: string, content: Buffer) => {
+      if (!arrivals.has(id)) {
+        arrivals.set(id, performance.now());
+        pending.delete(id);
+      }
+      if (bodies.size < 5 && q === world.queues.hnAsync) bodies.set(id, content);
+      waiter?.();
+    };
+    const answerQueues = [world.queues.hnAsync, world.queues.hnSyncReply, world.queues.hnError];
+    if (protocol === '1.0') {
+      bus10 = await StandIn10.open(world, answerQueues, (q, m) => arrived(q, (q === world.queues.hnSyncReply ? amqp10IdText(m.correlation_id) : amqp10IdText(m.message_id)) ?? '', bodyBytes(m.body) ?? Buffer.alloc(0)));
+    } else {
+      for (const q of answerQueues) {
+        // (declared by makeWorld, as `timebok amqp declare` sets up NHN's queues)
+        await ch.consume(q, (m) => {
+          if (!m) return;
+          arrived(q, q === world.queues.hnSyncReply ? String(m.properties.correlationId) : String(m.properties.messageId), m.content);
+          ch.ack(m);
+        });
+      }
     }
     const until = async (done: () => boolean, timeoutMs: number) => {
       const end = Date.now() + timeoutMs;
@@ -197,6 +217,20 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     };
     const publish = (queue: string, body: Buffer, extra: { sync?: boolean; correlationId?: string } = {}) => {
       const messageId = randomUUID();
+      if (bus10) {
+        bus10.send(queue, {
+          message_id: messageId,
+          to: queue,
+          correlation_id: extra.correlationId ?? messageId,
+          reply_to: extra.sync ? world.queues.hnSyncReply : world.queues.hnAsync,
+          content_type: PROTECTED_CONTENT_TYPE,
+          subject: 'DIALOG_INNBYGGER_TIMERESERVASJON',
+          durable: true,
+          application_properties: { fromHerId: String(HN_SERVICE), toHerId: String(LAB), applicationTimeStamp: new Date().toISOString() },
+          body: rhea.message.data_section(body),
+        } as Rhea.Message);
+        return;
+      }
       ch.publish('', queue, body, {
         messageId,
         correlationId: extra.correlationId ?? messageId,
@@ -215,14 +249,14 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     await until(() => pending.size === 0, 60_000);
 
     // throughput
-    log(`  amqp: protecting ${n} requests as Helsenorge …`);
+    log(`  amqp ${protocol}: protecting ${n} requests as Helsenorge …`);
     const batch = Array.from({ length: n }, build);
     const cpu0 = cpuSample(children);
     expect(batch.map((r) => r.replyId));
     const benchCpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (const r of batch) publish(world.queues.ourAsync, r.body);
-    await ch.waitForConfirms();
+    await (bus10 ? bus10.settled() : ch.waitForConfirms());
     await until(() => pending.size === 0, 600_000);
     const t1 = Math.max(...batch.map((r) => arrivals.get(r.replyId) as number));
     figures.e2e_reserve_per_s = (n * 1000) / (t1 - t0);
@@ -281,10 +315,94 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
+    bus10?.close();
     await conn.close().catch(() => undefined);
     await deleteWorldQueues(world).catch(() => undefined);
     world.cleanup();
     await db.drop();
+  }
+}
+
+/**
+ * The stand-in's AMQP 1.0 side (NHN's dialect: sends to `/exchange/<exchange>/<queue>`, reads
+ * `/amq/queue/<queue>`): messages are sent as link credit allows, without waiting for each outcome;
+ * `settled()` waits until the broker has accepted all of them.
+ */
+class StandIn10 {
+  private readonly senders = new Map<string, { link: Rhea.Sender; queue: Rhea.Message[] }>();
+  private sent = 0;
+  private accepted = 0;
+  private failed = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  private constructor(
+    private readonly conn: Rhea.Connection,
+    private readonly exchange: string,
+  ) {}
+
+  static async open(world: World, queues: string[], onMessage: (queue: string, m: Rhea.Message) => void): Promise<StandIn10> {
+    const a = parseBrokerUrl(world.url);
+    const container = rhea.create_container({ id: `bench-${world.prefix}` });
+    container.on('error', () => undefined);
+    const conn = container.connect({ host: a.host, port: a.port, username: a.username, password: a.password, reconnect: false } as Rhea.ConnectionOptions);
+    await new Promise<void>((res, rej) => {
+      conn.once('connection_open', () => res());
+      conn.once('disconnected', (ctx: Rhea.EventContext) => rej((ctx as { error?: unknown }).error ?? new Error('bench: AMQP 1.0 connection failed')));
+    });
+    conn.on('error', () => undefined);
+    for (const q of queues) {
+      const r = conn.open_receiver({ source: { address: sourceAddress(q) }, credit_window: 500 });
+      r.on('message', (ctx: Rhea.EventContext) => {
+        if (ctx.message) onMessage(q, ctx.message);
+      });
+    }
+    return new StandIn10(conn, world.exchange);
+  }
+
+  send(queue: string, message: Rhea.Message): void {
+    let s = this.senders.get(queue);
+    if (!s) {
+      const link = this.conn.open_sender({ target: { address: targetAddress(this.exchange, queue) } });
+      const entry = { link, queue: [] as Rhea.Message[] };
+      link.on('sendable', () => this.pump(entry));
+      link.on('accepted', () => this.settle(true));
+      link.on('rejected', () => this.settle(false));
+      link.on('released', () => this.settle(false));
+      this.senders.set(queue, entry);
+      s = entry;
+    }
+    s.queue.push(message);
+    this.pump(s);
+  }
+
+  private pump(s: { link: Rhea.Sender; queue: Rhea.Message[] }): void {
+    while (s.queue.length > 0 && s.link.sendable()) {
+      s.link.send(s.queue.shift() as Rhea.Message);
+      this.sent += 1;
+    }
+  }
+
+  private settle(ok: boolean): void {
+    if (ok) this.accepted += 1;
+    else this.failed += 1;
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  /** Resolves when every message given to `send` is accepted (rejects when the broker refused one). */
+  async settled(): Promise<void> {
+    for (;;) {
+      if (this.failed > 0) throw new Error(`bench: the broker refused ${this.failed} request(s)`);
+      const queued = [...this.senders.values()].reduce((n, s) => n + s.queue.length, 0);
+      if (queued === 0 && this.accepted === this.sent) return;
+      await new Promise<void>((r) => {
+        this.waiting.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
+
+  close(): void {
+    this.conn.close();
   }
 }
 
@@ -380,3 +498,4 @@ export async function runMassVaccination(options: AmqpBenchOptions): Promise<Rec
     await db.drop();
   }
 }
+

@@ -46,6 +46,10 @@ async function main(): Promise<void> {
   // `npx tsx scripts/profile-summary.ts DIR/e2e/*.cpuprofile`)
   const profileAt = process.argv.indexOf('--profile');
   const profileDir = profileAt >= 0 ? resolve(process.argv[profileAt + 1] as string) : undefined;
+  // --protocol 1.0: the end-to-end run on AMQP 1.0 (Timebok and the stand-in); default 0-9-1
+  const protocolAt = process.argv.indexOf('--protocol');
+  const protocol = protocolAt >= 0 ? process.argv[protocolAt + 1] : '0-9-1';
+  if (protocol !== '1.0' && protocol !== '0-9-1') throw new Error(`bench: --protocol is 1.0 or 0-9-1, not ${String(protocol)}`);
 
   const rt = readFileSync(join(TR, 'Reserver-time--Foresporsel-innbygger--Reserver-time.xml'));
   const schemas = await loadSchemaSet();
@@ -122,7 +126,7 @@ async function main(): Promise<void> {
   }
   if (process.env.AMQP_URL && pgUrl && /^postgres(ql)?:\/\//.test(pgUrl)) {
     // the Timebok processes run compiled JavaScript, as `npm start` does (built above)
-    Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir }));
+    Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir, protocol }));
     figures.e2e_ratio_to_floor = figures.e2e_reserve_per_s! / figures.cms_floor_per_s;
     if (!process.argv.includes('--no-mass')) Object.assign(figures, await runMassVaccination({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir }));
   } else {

@@ -4,7 +4,7 @@
  * backoff up to `reconnectMaxMs`. A hook that fails closes the connection and the cycle starts again.
  */
 import amqp, { type ChannelModel } from 'amqplib';
-import { coalesceWrites } from './write-coalescing.js';
+import { coalesceWrites } from '../write-coalescing.js';
 import type { Logger } from '../../shared/logger.js';
 import { brokerUrlWithoutExchange } from '../amqp10/address.js';
 
