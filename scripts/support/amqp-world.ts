@@ -17,6 +17,7 @@ import { createApp, importSetup, type App } from '../../src/app.js';
 import type { AmqpConfig, AmqpProtocol, ProtectionConfig } from '../../src/config/config.js';
 import { runAmqpDeclare } from '../../src/cli/amqp.command.js';
 import { DEFAULT_XML_LIMITS } from '../../src/envelope/types.js';
+import { withCheckDigits } from '../../src/envelope/person-id.js';
 import type { SchemaSet } from '../../src/envelope/schema.validator.js';
 import { protect, PROTECTED_CONTENT_TYPE } from '../../src/protection/cms.protect.js';
 import { unprotect } from '../../src/protection/cms.unprotect.js';
@@ -246,27 +247,14 @@ export function spawnTimebok(
 
 // ---- synthetic patients and messages -------------------------------------------------------------------
 
-const K1 = [3, 7, 6, 1, 8, 9, 4, 5, 2];
-const K2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-function mod11(digits: number[], weights: number[]): number | null {
-  const s = weights.reduce((a, w, i) => a + w * (digits[i] ?? 0), 0);
-  const k = 11 - (s % 11);
-  return k === 11 ? 0 : k === 10 ? null : k;
-}
-
 /** The i-th synthetic test fødselsnummer (month + 40), adult, valid check digits. */
 export function syntheticFnr(i: number): string {
   const day = 1 + (i % 28);
   const month = 41 + (Math.floor(i / 28) % 12);
   const year = 50 + (Math.floor(i / 336) % 40);
   for (let ind = 100 + (Math.floor(i / 13440) % 300); ; ind++) {
-    const base = `${String(day).padStart(2, '0')}${month}${year}${ind}`;
-    const d = [...base].map(Number);
-    const k1 = mod11(d, K1);
-    if (k1 === null) continue;
-    const k2 = mod11([...d, k1], K2);
-    if (k2 === null) continue;
-    return `${base}${k1}${k2}`;
+    const fnr = withCheckDigits(`${String(day).padStart(2, '0')}${month}${year}${ind}`);
+    if (fnr !== null) return fnr;
   }
 }
 

@@ -26,6 +26,19 @@ function checkDigit(digits: number[], weights: number[]): number | null {
   return k;
 }
 
+/**
+ * The 11-digit number made of 9 digits (date and individual number) and their two modulus-11 check
+ * digits, or null when the 9 digits have none (a check digit of 10: no valid number exists).
+ */
+export function withCheckDigits(nineDigits: string): string | null {
+  if (!/^\d{9}$/.test(nineDigits)) return null;
+  const d = [...nineDigits].map(Number);
+  const k1 = checkDigit(d, K1);
+  if (k1 === null) return null;
+  const k2 = checkDigit([...d, k1], K2);
+  return k2 === null ? null : `${nineDigits}${k1}${k2}`;
+}
+
 /** True when the 11 digits carry valid modulus-11 check digits. */
 export function hasValidCheckDigits(id: string): boolean {
   if (!/^\d{11}$/.test(id)) return false;

@@ -12,6 +12,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { SimulatorError } from './errors.js';
+import { withCheckDigits } from '../envelope/person-id.js';
 
 export interface TemplateContext {
   vars: Readonly<Record<string, string>>;
@@ -76,15 +77,6 @@ export function escapeXml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-const K1 = [3, 7, 6, 1, 8, 9, 4, 5, 2];
-const K2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-
-function mod11(digits: number[], weights: number[]): number | null {
-  const sum = weights.reduce((s, w, i) => s + w * (digits[i] ?? 0), 0);
-  const k = 11 - (sum % 11);
-  return k === 11 ? 0 : k === 10 ? null : k;
-}
-
 /**
  * A synthetic test fødselsnummer (month + 40, as in Norway's synthetic population) with valid check
  * digits, born on a random day of `year` (1900–1999: individual numbers 000–499).
@@ -98,11 +90,7 @@ export function syntheticFnr(year: number, pick: (max: number) => number = rando
     const mm = String(date.getUTCMonth() + 1 + 40).padStart(2, '0');
     const yy = String(year % 100).padStart(2, '0');
     const individual = String(pick(500)).padStart(3, '0');
-    const digits = [...`${dd}${mm}${yy}${individual}`].map(Number);
-    const k1 = mod11(digits, K1);
-    if (k1 === null) continue;
-    const k2 = mod11([...digits, k1], K2);
-    if (k2 === null) continue;
-    return `${dd}${mm}${yy}${individual}${k1}${k2}`;
+    const fnr = withCheckDigits(`${dd}${mm}${yy}${individual}`);
+    if (fnr !== null) return fnr;
   }
 }

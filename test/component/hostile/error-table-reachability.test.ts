@@ -9,6 +9,7 @@ import { loadConfig } from '../../../src/config/config.js';
 import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.validator.js';
 import { wishIdOf } from '../../../src/pipeline/functions.js';
 import { parseMsgHead } from '../../../src/envelope/msghead.parser.js';
+import { withCheckDigits } from '../../../src/envelope/person-id.js';
 import { envelopeContent, signContent } from '../../../src/protection/cms.protect.js';
 import { checkCertificate } from '../../../src/protection/trust.js';
 import type { TestPki } from '../../../scripts/support/test-pki.js';
@@ -44,15 +45,8 @@ const withMsgId = (xml: string, id: string) => xml.replace(/<MsgId>[^<]*<\/MsgId
 /** An FNR with valid check digits (born 1 Jan 1970), not on the GP's list. */
 function validFnr(): string {
   for (let individual = 100; individual < 500; individual++) {
-    const base = `010170${individual}`;
-    const d = base.split('').map(Number);
-    const k1 = 11 - ([3, 7, 6, 1, 8, 9, 4, 5, 2].reduce((s, w, i) => s + w * d[i]!, 0) % 11);
-    if (k1 === 10) continue;
-    const c1 = k1 === 11 ? 0 : k1;
-    const d2 = [...d, c1];
-    const k2 = 11 - ([5, 4, 3, 2, 7, 6, 5, 4, 3, 2].reduce((s, w, i) => s + w * d2[i]!, 0) % 11);
-    if (k2 === 10) continue;
-    return `${base}${c1}${k2 === 11 ? 0 : k2}`;
+    const fnr = withCheckDigits(`010170${individual}`);
+    if (fnr !== null) return fnr;
   }
   throw new Error('no FNR');
 }
