@@ -14,21 +14,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ProtectionConfig } from '../config/config.js';
+import { keyPairSchema, trustFilesSchema } from '../protection/key-files.schema.js';
 import { TimebokError } from '../shared/errors.js';
 
-const pairSchema = z.strictObject({ key: z.string().min(1), certificate: z.string().min(1).optional() });
 const keysFileSchema = z.strictObject({
   ours: z.strictObject({
-    signing: pairSchema,
-    decryption: pairSchema,
-    legacyDecryption: pairSchema.optional(),
+    signing: keyPairSchema,
+    decryption: keyPairSchema,
+    legacyDecryption: keyPairSchema.optional(),
     passphrase: z.string().optional(),
-    trust: z.strictObject({
-      anchors: z.array(z.string().min(1)).min(1),
-      intermediates: z.array(z.string().min(1)).optional(),
-      crls: z.array(z.string().min(1)).optional(),
-      revocation: z.enum(['crl', 'none']).optional(),
-    }),
+    trust: trustFilesSchema,
   }),
   parties: z
     .record(

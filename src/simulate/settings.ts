@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadSchemaSet, type SchemaSet } from '../envelope/schema.validator.js';
+import { keyPairSchema, trustFilesSchema } from '../protection/key-files.schema.js';
 import { SimulatorError } from './errors.js';
 import { loadSimKeys, type SimKeyFiles } from './protection.js';
 import { SimRegistry } from './registry.js';
@@ -26,17 +27,11 @@ import { Amqp10Transport } from './transport/amqp10.transport.js';
 import { SpoolTransport } from './transport/spool.transport.js';
 import type { SimTransport } from './transport/wire.js';
 
-const pair = z.strictObject({ key: z.string().min(1), certificate: z.string().min(1).optional() });
 const keysSchema = z.strictObject({
-  signing: pair,
-  decryption: pair,
+  signing: keyPairSchema,
+  decryption: keyPairSchema,
   passphrase: z.string().optional(),
-  trust: z.strictObject({
-    anchors: z.array(z.string().min(1)).min(1),
-    intermediates: z.array(z.string().min(1)).optional(),
-    crls: z.array(z.string().min(1)).optional(),
-    revocation: z.enum(['crl', 'none']).optional(),
-  }),
+  trust: trustFilesSchema,
 });
 
 const transportSchema = z.discriminatedUnion('kind', [
