@@ -16,13 +16,14 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { SchemaSet } from '../../src/envelope/schema.validator.js';
+import { loadSchemaSet, type SchemaSet } from '../../src/envelope/schema.validator.js';
 import { guardXml } from '../../src/envelope/xml.guard.js';
 import type { ProcessOutcome } from '../../src/pipeline/types.js';
 import type { TestPki } from '../../scripts/support/test-pki.js';
 import { ERROR_TABLE, isErrorCode, isTimebokError } from '../../src/shared/errors.js';
 import { buildCms, deliveryFor, HOSTILE_LIMITS, openHostileWorld, type HostileWorld } from '../component/hostile/world.js';
 import { EXAMPLES, FIXTURES } from '../component/pipeline/helpers.js';
+import { sharedTestPki } from '../fixtures/protection/pki.js';
 
 export interface FuzzTally {
   corpus: number;
@@ -359,4 +360,26 @@ function writeTally(label: string, tally: FuzzTally): void {
 
 export function fuzzLine(t: Omit<FuzzTally, 'failures' | 'fileAccess' | 'netAccess'>): string {
   return `FUZZ corpus=${t.corpus} cases=${t.cases} classified=${t.classified} unclassified=${t.unclassified} exits=${t.exits} booked_from_invalid=${t.bookedFromInvalid} max_ms=${t.maxMs.toFixed(1)} heap_growth_mb=${t.heapGrowthMb.toFixed(1)}`;
+}
+
+/**
+ * Defines part `n` of `parts` of the run's fuzz cases (FUZZ_CASES, default 10,000 in `npm test`): one
+ * test file per part, so that jest runs the parts side by side.
+ */
+export function fuzzPart(n: number, parts = 4): void {
+  const cases = Math.ceil(Number(process.env.FUZZ_CASES ?? 10_000) / parts);
+  let schemas: SchemaSet;
+  let pki: TestPki;
+  beforeAll(async () => {
+    schemas = await loadSchemaSet();
+    pki = await sharedTestPki();
+  });
+  afterAll(() => schemas.dispose());
+
+  test(`every mutated input gets exactly one classified answer, nothing is booked from an invalid one, and nothing touches files or the network (part ${n})`, async () => {
+    const t = await runFuzz({ schemas, pki, cases, seed: Number(process.env.FUZZ_SEED ?? 20261204) + n, label: `part-${n}` });
+    expect({ line: fuzzLine(t), failures: t.failures }).toEqual({ line: expect.stringContaining('unclassified=0 exits=0 booked_from_invalid=0'), failures: [] });
+    expect(t.fileAccess + t.netAccess).toBe(0);
+    expect(t.heapGrowthMb).toBeLessThan(50);
+  }, 600_000);
 }
