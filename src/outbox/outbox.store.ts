@@ -123,14 +123,20 @@ export async function claimRound(db: Database, o: ClaimOptions): Promise<{ rows:
        WHERE b.sent_at IS NULL AND b.claimed_until >= ? AND b.claimed_by <> ?
          AND (b.inbox_id = COALESCE(outbox_message.inbox_id, outbox_message.id)
               OR (b.inbox_id IS NULL AND b.id = COALESCE(outbox_message.inbox_id, outbox_message.id))))`;
-  const claimed = await db.query<Row>(
-    `UPDATE outbox_message SET claimed_by = ?, claimed_until = ?
-     WHERE ${CLAIMABLE} AND ${GROUP} IN (
+  const picked = `${CLAIMABLE} AND ${GROUP} IN (
        SELECT g FROM (
          SELECT ${GROUP} AS g, MIN(created_at) AS first_at FROM outbox_message
          WHERE ${CLAIMABLE} GROUP BY ${GROUP} ORDER BY first_at LIMIT ?
        ) pick
-     ) RETURNING ${COLUMNS}, ${foreign} AS foreign_seq`,
+     )`;
+  // PostgreSQL: rows another statement holds are skipped, not waited for. A claim that waited could
+  // deadlock with another relay's sent mark: a claim whose snapshot predates that relay's claim re-checks
+  // (and so locks) a row it then finds taken, while the sent mark holds the next one (docs/decisions.md
+  // §41). A skipped row is claimable again in the next round. SQLite has one writer: nothing to skip.
+  const where = db.dialect === 'postgres' ? `id IN (SELECT id FROM outbox_message WHERE ${picked} FOR UPDATE SKIP LOCKED)` : picked;
+  const claimed = await db.query<Row>(
+    `UPDATE outbox_message SET claimed_by = ?, claimed_until = ?
+     WHERE ${where} RETURNING ${COLUMNS}, ${foreign} AS foreign_seq`,
     [o.owner, until, now, now, o.groups, now, o.owner],
     { bookkeeping: true },
   );

@@ -1,0 +1,60 @@
+import pg from 'pg';
+import { Database } from '../../src/db/database.js';
+import { ALL_ENTITIES, ALL_MIGRATIONS } from '../../src/db/schema.js';
+import { addOutbox, claimRound, type NewOutboxRow } from '../../src/outbox/outbox.store.js';
+import { freshDatabase } from './pg.js';
+
+/**
+ * The relay's claim on PostgreSQL skips rows another transaction holds instead of waiting for them
+ * (docs/decisions.md §41): a claim that waited could deadlock with another relay's sent mark.
+ */
+let drop: () => Promise<void>;
+let url: string;
+let db: Database;
+
+function row(i: number): NewOutboxRow {
+  return {
+    id: `claim-row-${i}`, inboxId: `claim-inbox-${i}`, kind: 'reply', queue: 'q', toHerId: 1, fromHerId: 2, process: 'P', correlationId: null,
+    body: '<x/>', properties: {}, summary: 's', createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), seq: 0,
+  };
+}
+
+beforeAll(async () => {
+  const fresh = await freshDatabase('claim');
+  drop = fresh.drop;
+  url = fresh.url;
+  db = await Database.open({ url, entities: ALL_ENTITIES, migrations: ALL_MIGRATIONS, poolSize: 4 });
+});
+afterAll(async () => {
+  await db?.close();
+  await drop?.();
+});
+
+test('a claim passes over a row another transaction has locked and takes the rest without waiting', async () => {
+  await db.run((tx) => addOutbox(tx, [row(1), row(2), row(3)]));
+  const other = new pg.Client({ connectionString: url });
+  await other.connect();
+  try {
+    await other.query('BEGIN');
+    // as another relay's sent mark holds it, uncommitted
+    await other.query("UPDATE outbox_message SET last_error = 'held' WHERE id = 'claim-row-2'");
+    const claim = claimRound(db, { owner: 'relay-a', now: new Date(), leaseMs: 30_000, groups: 10, mayHoldClaims: false });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'waited'>((r) => (timer = setTimeout(() => r('waited'), 3000)));
+    const round = await Promise.race([claim, timedOut]).finally(() => clearTimeout(timer));
+    expect(round).not.toBe('waited');
+    if (round === 'waited') {
+      await other.query('ROLLBACK');
+      await claim;
+      return;
+    }
+    expect(round.rows.map((r) => r.id).sort()).toEqual(['claim-row-1', 'claim-row-3']);
+    await other.query('COMMIT');
+    // once released, the skipped row is claimed in the next round
+    const next = await claimRound(db, { owner: 'relay-a', now: new Date(), leaseMs: 30_000, groups: 10, mayHoldClaims: false });
+    expect(next.rows.map((r) => r.id)).toEqual(['claim-row-2']);
+  } finally {
+    await other.query('ROLLBACK').catch(() => undefined);
+    await other.end();
+  }
+});
