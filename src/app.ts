@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Database } from './db/database.js';
+import type { GroupCommitOptions } from './db/group-commit.js';
 import { ALL_ENTITIES, ALL_MIGRATIONS } from './db/schema.js';
 import { loadSchemaSet, type SchemaSet } from './envelope/schema.validator.js';
 import type { XmlLimits } from './envelope/types.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
   allowPlainXml?: boolean;
   /** Keys and trust for CMS (docs/protection.md); null/absent = no CMS (plain XML on the spool only). */
   protection?: ProtectionConfig | null;
+  /** Group commit of the message path (default DEFAULT_GROUP_COMMIT). */
+  groupCommit?: GroupCommitOptions;
   /** Clock for certificate validity and CRL freshness (default `clock`; replay uses the real time). */
   protectionClock?: Clock;
 }
@@ -60,7 +63,7 @@ export interface App {
 
 /** Composition of the stages (no transport): database, schemas, registry, timebooks, pipeline. */
 export async function createApp(options: AppOptions): Promise<App> {
-  const db = await Database.open({ url: options.databaseUrl, entities: ALL_ENTITIES, migrations: ALL_MIGRATIONS });
+  const db = await Database.open({ url: options.databaseUrl, entities: ALL_ENTITIES, migrations: ALL_MIGRATIONS, ...(options.groupCommit ? { groupCommit: options.groupCommit } : {}) });
   const ownSchemas = options.schemas === undefined;
   const schemas = options.schemas ?? (await loadSchemaSet());
   const registry = new RegistryService(db);

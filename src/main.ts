@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfig, type Config } from './config/config.js';
 import { createApp, type App, type SetupSummary } from './app.js';
+import { DEFAULT_GROUP_COMMIT } from './db/database.js';
 import { OutboxRelay } from './outbox/outbox.relay.js';
 import { SpoolConsumer } from './transport/spool/spool.consumer.js';
 import { lockSpool } from './transport/spool/spool.lock.js';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   }
   const options = {
     databaseUrl: config.databaseUrl,
+    groupCommit: { ...DEFAULT_GROUP_COMMIT, maxBatch: config.groupCommit },
     clock: systemClock,
     logger,
     limits: config.limits,
@@ -89,8 +91,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping: finishing the messages in hand');
     await stopTransport();
     const statements = app.db.counter.statements;
+    const { groups, units, fallbacks } = app.db.grouped.stats;
     await app.close();
-    logger.info({ statements }, 'stopped');
+    logger.info({ statements, groupCommit: { transactions: groups, messages: units, fallbacks } }, 'stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

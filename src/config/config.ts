@@ -18,6 +18,8 @@ const splitList = (v: string): string[] => v.split(',').map((s) => s.trim()).fil
  */
 const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).default('sqlite:var/timebok.sqlite'),
+  // Most messages in one transaction (group commit, docs/decisions.md §42); 1 = one transaction each.
+  DB_GROUP_COMMIT: int(1, 256).default(16),
   AMQP_URL: z.string().optional(),
   SPOOL_DIR: z.string().default('var/spool'),
   SPOOL_POLL_MS: int(50, 60_000).default(500),
@@ -67,6 +69,8 @@ const EnvSchema = z.object({
 
 export interface Config {
   databaseUrl: string;
+  /** Most messages sharing one transaction (group commit); 1 = each alone. */
+  groupCommit: number;
   amqpUrl: string | null;
   spoolDir: string;
   spoolPollMs: number;
@@ -144,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     : `sqlite:${resolve(cwd, e.DATABASE_URL.replace(/^sqlite:/, ''))}`;
   return {
     databaseUrl,
+    groupCommit: e.DB_GROUP_COMMIT,
     amqpUrl: e.AMQP_URL ?? null,
     spoolDir: resolve(cwd, e.SPOOL_DIR),
     spoolPollMs: e.SPOOL_POLL_MS,

@@ -3,6 +3,7 @@ import { Mutex } from 'async-mutex';
 import { DataSource, type EntityManager, type EntitySchema, type Logger as OrmLogger, type MixedList, type QueryRunner } from 'typeorm';
 import { TimebokError } from '../shared/errors.js';
 import { StatementCounter, sqlRunner, type Dialect, type SqliteLike, type SqlTx } from './sql.js';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 
 export type { Dialect, SqlTx } from './sql.js';
 
@@ -14,7 +15,11 @@ export interface DatabaseOptions {
   migrations: MixedList<Function>;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** Group commit of {@link Database.runGrouped} (default: up to 16 units per transaction, one transaction in flight). */
+  groupCommit?: GroupCommitOptions;
 }
+
+export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxBatch: 16, maxInFlight: 1 };
 
 /**
  * The store every stage writes through. Writes go through {@link Database.transaction}: on SQLite they
@@ -29,11 +34,14 @@ export class Database {
   readonly counter: StatementCounter;
   private readonly writeLock = new Mutex();
   private readonly sqliteStatements = new Map<string, ReturnType<SqliteLike['prepare']>>();
+  /** Group commit for {@link runGrouped}. */
+  readonly grouped: GroupCommit;
 
-  private constructor(dataSource: DataSource, dialect: Dialect, counter: StatementCounter) {
+  private constructor(dataSource: DataSource, dialect: Dialect, counter: StatementCounter, groupCommit: GroupCommitOptions) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.counter = counter;
+    this.grouped = new GroupCommit(this, groupCommit);
     byDataSource.set(dataSource, this);
   }
 
@@ -51,7 +59,7 @@ export class Database {
         disposition: 'retry',
       });
     }
-    return new Database(dataSource, dialect, counter);
+    return new Database(dataSource, dialect, counter, options.groupCommit ?? DEFAULT_GROUP_COMMIT);
   }
 
   get manager(): EntityManager {
@@ -66,6 +74,16 @@ export class Database {
   async run<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
     if (this.dialect === 'sqlite') return this.writeLock.runExclusive(() => this.runUnlocked(work));
     return this.runUnlocked(work);
+  }
+
+  /**
+   * Runs `work` in a transaction it may share with other work that arrives meanwhile (group commit,
+   * docs/decisions.md §42); resolves after that transaction committed. `work` must be safe to run again
+   * after a rollback (it may only read and write through `tx`). `lockOrder`: the contended row it will
+   * lock, see {@link GroupCommit.run}. The message path uses this.
+   */
+  runGrouped<T>(work: (tx: SqlTx) => Promise<T>, lockOrder?: string): Promise<T> {
+    return this.grouped.run(work, lockOrder);
   }
 
   /** Runs `work` in one transaction with a TypeORM entity manager (cold paths: imports, staff). */

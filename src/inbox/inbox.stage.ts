@@ -66,7 +66,8 @@ export async function recordAppRec(
     logger.warn({ originalMsgId: rec.originalMsgId, status: rec.status, errors: rec.errors, fromHerId: senderHerId }, 'negative AppRec received');
   }
   const msgId = rec.id;
-  return db.run(async (tx) => {
+  // Group commit (docs/decisions.md §42): reads and writes through `tx` only, safe to run again alone.
+  return db.runGrouped(async (tx) => {
     const claimed = await claimInbox(tx, {
       id: inboxId,
       senderHerId,

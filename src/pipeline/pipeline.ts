@@ -226,7 +226,12 @@ export class Pipeline {
     const { db, clock } = this.deps;
     const { refusal, patientFacts, receiverCheck, receiverHerId, contentHash, key, inboxId } = c;
     const now = clock.now();
-    return db.run(async (tx) => {
+    // Group commit (docs/decisions.md §42): this may share its transaction with other messages; it only
+    // reads and writes through `tx`, so it can run again alone if its group rolls back. The slot it
+    // names orders the locks of its group.
+    const event = message.vevents[0];
+    const lockOrder = (event?.uid ?? event?.relatedTo ?? '').trim();
+    return db.runGrouped(async (tx) => {
       const claimed = await claimInbox(tx, {
         id: inboxId,
         senderHerId: sender.herId,
@@ -272,7 +277,7 @@ export class Pipeline {
       }
       await addOutboxWithOutcome(tx, { id: inboxId, outcome: outcomeText }, rows);
       return { ...this.outcome(status, message, outcomeText, rows.map((r) => r.id)), ...(code ? { code } : {}) };
-    });
+    }, lockOrder);
   }
 
   /**

@@ -15,6 +15,11 @@ describe('configuration', () => {
     expect(loadConfig({ REGISTRY_FILE: 'r.json', ACCEPT_SYNTHETIC_IDS: 'true' }, '/x').acceptSyntheticIds).toBe(true);
   });
 
+  test('group commit: 16 messages per transaction by default, 1 turns it off', () => {
+    expect(loadConfig({}, '/x').groupCommit).toBe(16);
+    expect(loadConfig({ DB_GROUP_COMMIT: '1' }, '/x').groupCommit).toBe(1);
+  });
+
   test('a PostgreSQL URL is kept as it is; HER-id lists are parsed', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://u@h/db', OUR_HER_IDS: '1, 2,3' }, '/x');
     expect(c.databaseUrl).toBe('postgres://u@h/db');
@@ -26,6 +31,8 @@ describe('configuration', () => {
     ['OUR_HER_IDS', 'abc'],
     ['LOG_LEVEL', 'loud'],
     ['ACCEPT_SYNTHETIC_IDS', 'maybe'],
+    ['DB_GROUP_COMMIT', '0'],
+    ['DB_GROUP_COMMIT', 'many'],
   ])('a bad %s stops start-up naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value }, '/x')).toThrow(new RegExp(name));
   });
