@@ -21,9 +21,12 @@ export interface SqlTx {
 /** Statements run, counted for the bench (`statements_per_booking`); BEGIN/COMMIT/ROLLBACK and PRAGMA excluded. */
 export class StatementCounter {
   statements = 0;
+  /** Transactions begun (BEGIN / START TRANSACTION): with group commit, fewer than messages. */
+  transactions = 0;
 
   count(sql: string): void {
     if (!/^\s*(BEGIN|START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO|PRAGMA)/i.test(sql)) this.statements += 1;
+    else if (/^\s*(BEGIN|START TRANSACTION)/i.test(sql)) this.transactions += 1;
   }
 }
 
