@@ -102,7 +102,7 @@ export class Database {
    */
   async query<T>(sql: string, params: readonly unknown[] = [], options: { bookkeeping?: boolean } = {}): Promise<T[]> {
     // SQLite has one connection: a statement between another transaction's statements would join it.
-    if (this.dialect !== 'sqlite') return this.queryUnlocked<T>(sql, params);
+    if (this.dialect !== 'sqlite') return options.bookkeeping ? this.retryingDeadlocks(() => this.queryUnlocked<T>(sql, params)) : this.queryUnlocked<T>(sql, params);
     return this.writeLock.runExclusive(async () => {
       if (!options.bookkeeping) return this.queryUnlocked<T>(sql, params);
       await this.queryUnlocked('PRAGMA synchronous = NORMAL', []);
@@ -112,6 +112,22 @@ export class Database {
         await this.queryUnlocked('PRAGMA synchronous = FULL', []);
       }
     });
+  }
+
+  /**
+   * A bookkeeping statement that PostgreSQL chose as a deadlock's victim runs again (a few times): it is
+   * one autocommitted statement over the relay's own rows (a claim, a sent mark), so running it again is
+   * safe, and the other side (a message's transaction requeuing rows of a duplicate) has gone on by then.
+   */
+  private async retryingDeadlocks<T>(statement: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await statement();
+      } catch (err) {
+        const code = (err as { code?: unknown } | null)?.code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw err;
+      }
+    }
   }
 
   private async queryUnlocked<T>(sql: string, params: readonly unknown[]): Promise<T[]> {

@@ -77,7 +77,14 @@ export class OutboxRelay {
       let total = 0;
       do {
         this.again = false;
-        total += await this.run();
+        try {
+          total += await this.run();
+        } catch (err) {
+          // A run that failed may hold claims it did not send: the next round reads everything this relay
+          // holds (else those rows would wait for their claim to expire).
+          this.waiting = Math.max(this.waiting, 1);
+          throw err;
+        }
       } while (this.again);
       return total;
     };

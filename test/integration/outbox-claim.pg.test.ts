@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Database } from '../../src/db/database.js';
 import { ALL_ENTITIES, ALL_MIGRATIONS } from '../../src/db/schema.js';
-import { addOutbox, claimRound, type NewOutboxRow } from '../../src/outbox/outbox.store.js';
+import { addOutbox, claimRound, markManySentClaimed, type NewOutboxRow } from '../../src/outbox/outbox.store.js';
 import { freshDatabase } from './pg.js';
 
 /**
@@ -58,6 +58,31 @@ test('a claim passes over a row another transaction has locked and takes the res
     await other.end();
   }
 });
+
+test('a sent mark chosen as a deadlock victim runs again and marks every row', async () => {
+  await db.run((tx) => addOutbox(tx, [row(11), row(12)]));
+  const other = new pg.Client({ connectionString: url });
+  await other.connect();
+  try {
+    // another transaction (as a message's requeue of a duplicate) holds row 12 …
+    await other.query('BEGIN');
+    await other.query("UPDATE outbox_message SET sent_at = NULL WHERE id = 'claim-row-12'");
+    // … the sent mark takes row 11 (the primary key's order) and waits for row 12 …
+    const started = Date.now();
+    const mark = markManySentClaimed(db, ['claim-row-11', 'claim-row-12'], new Date());
+    await new Promise((r) => setTimeout(r, 200));
+    // … and the other transaction now wants row 11: a deadlock, whose victim is the sent mark (it waited first)
+    const otherSide = other.query("UPDATE outbox_message SET sent_at = NULL WHERE id = 'claim-row-11'").then(() => other.query('COMMIT'));
+    await Promise.all([mark, otherSide]);
+    // PostgreSQL found the deadlock (after deadlock_timeout, 1 s by default) and the mark ran again
+    expect(Date.now() - started).toBeGreaterThan(900);
+    const marked = await db.query<{ n: unknown }>("SELECT COUNT(*) AS n FROM outbox_message WHERE id IN ('claim-row-11', 'claim-row-12') AND sent_at IS NOT NULL");
+    expect(Number(marked[0]?.n)).toBe(2);
+  } finally {
+    await other.query('ROLLBACK').catch(() => undefined);
+    await other.end();
+  }
+}, 20_000);
 
 /**
  * Group commit on PostgreSQL (docs/decisions.md §42): two processes' groups lock contended rows in one

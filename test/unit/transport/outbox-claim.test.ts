@@ -136,6 +136,27 @@ test('with publishMany: two relays send every row exactly once in batches; a fai
   await db.close();
 });
 
+test('a run that fails after its claim leaves no row waiting for the lease: the next drain sends what it holds', async () => {
+  const db = await openDb();
+  await db.run((tx) => addOutbox(tx, rows(2, 2)));
+  const p = new BatchRecorder([]);
+  let broken = true;
+  const publishMany = p.publishMany.bind(p);
+  // a fault the relay does not expect (not a per-row error): the run ends with its claims held
+  p.publishMany = async (batch) => {
+    if (broken) throw new Error('transport fault');
+    return publishMany(batch);
+  };
+  const relay = new OutboxRelay(db, p, new FixedClock(new Date('2026-01-01T00:00:00Z')), silentLogger, { owner: 'a', leaseMs: 60_000 });
+  await expect(relay.drain()).rejects.toThrow('transport fault');
+  const held = await db.manager.query("SELECT COUNT(*) AS n FROM outbox_message WHERE claimed_by = 'a' AND sent_at IS NULL");
+  expect(Number(held[0].n)).toBe(4);
+  broken = false;
+  expect(await relay.drain()).toBe(4);
+  expect(p.sent).toEqual(['row-0-0', 'row-0-1', 'row-1-0', 'row-1-1']);
+  await db.close();
+});
+
 test('the relay bookkeeping on SQLite commits without its own fsync and leaves every other write FULL', async () => {
   const db = await openDb();
   const synchronous = async () => (await db.query<{ synchronous: number }>('PRAGMA synchronous'))[0]?.synchronous;
