@@ -7,6 +7,7 @@
  * Permanent refusals stop the first start instead of retrying for ever: a TLS check that fails (which
  * one is named), a refused login, a queue we must read that does not exist.
  */
+import { coalesceSocketWrites } from '../write-coalescing.js';
 import rhea, { type Connection, type ConnectionOptions, type Container } from 'rhea';
 import type { Logger } from '../../shared/logger.js';
 import { TimebokError, isTimebokError } from '../../shared/errors.js';
@@ -108,6 +109,8 @@ export class Amqp10Connection {
   private open(): Promise<Connection> {
     return new Promise<Connection>((resolve, reject) => {
       const conn = this.container.connect(this.socketOptions);
+      // one socket write per event-loop turn (src/transport/write-coalescing.ts)
+      coalesceSocketWrites((conn as unknown as { socket?: unknown }).socket);
       let settled = false;
       const timer = setTimeout(() => finish(new Error('AMQP open timed out')), this.options.openTimeoutMs ?? 15_000);
       const finish = (err: unknown) => {

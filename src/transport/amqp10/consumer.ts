@@ -1,6 +1,7 @@
 /**
  * The receiving side on AMQP 1.0: one receiver link per queue we read (`/amq/queue/<queue>`), manual
- * settlement, link credit from AMQP_PREFETCH (given back one by one as messages are settled). Every
+ * settlement, link credit from AMQP_PREFETCH (given back as messages are settled, a quarter of it at a
+ * time, so that a flow frame goes out every few messages rather than after each one). Every
  * message goes through the pipeline and is settled `accepted` only after the pipeline's transaction
  * committed. What cannot be processed:
  *
@@ -55,6 +56,12 @@ export class Amqp10Consumer {
   private heldCount = 0;
   /** Credit owed to each link while held (given back when the hold ends). */
   private readonly owed = new Map<Receiver, number>();
+  /**
+   * Credit of settled messages not yet given back on each link: it goes back when it reaches
+   * `creditBatch`, so the link always has at least AMQP_PREFETCH − creditBatch + 1 credit and never stalls.
+   */
+  private readonly unreturned = new Map<Receiver, number>();
+  private readonly creditBatch: number;
   private stopping = false;
   readonly stats: ConsumerStats = { acked: 0, requeued: 0, held: 0, recoveredAfterHold: 0 };
 
@@ -62,7 +69,9 @@ export class Amqp10Consumer {
     private readonly pipeline: InboundProcessor,
     private readonly options: Amqp10ConsumerOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.creditBatch = Math.max(1, Math.floor(options.prefetch / 4));
+  }
 
   /**
    * An onConnect hook: attaches one receiver per queue. A queue that does not exist is refused by the
@@ -73,6 +82,7 @@ export class Amqp10Consumer {
     this.current = att;
     this.heldCount = 0;
     this.owed.clear();
+    this.unreturned.clear();
     // A session of its own: a failing sender (publisher) cannot end our receivers with it.
     const session = conn.create_session();
     session.begin();
@@ -123,7 +133,13 @@ export class Amqp10Consumer {
       this.owed.set(receiver, (this.owed.get(receiver) ?? 0) + 1);
       return;
     }
-    receiver.add_credit(1);
+    const n = (this.unreturned.get(receiver) ?? 0) + 1;
+    if (n < this.creditBatch) {
+      this.unreturned.set(receiver, n);
+      return;
+    }
+    this.unreturned.set(receiver, 0);
+    receiver.add_credit(n);
   }
 
   private backoff(attempt: number): number {
