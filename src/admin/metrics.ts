@@ -9,6 +9,8 @@ export interface MetricsSource {
   /** Seconds since the registry snapshot was refreshed; null = no registry. */
   registryAgeSeconds(): Promise<number | null>;
   certificates(): Promise<CertificateInfo[]>;
+  /** Group commit of the message path since start: transactions, the messages in them, groups run again one by one. */
+  groupCommit?(): { groups: number; units: number; fallbacks: number };
   now(): Date;
 }
 
@@ -61,6 +63,23 @@ export class TimebokMetrics {
         if (n !== null) this.set(n);
       },
     });
+    // Group commit (docs/decisions.md §42): messages ÷ transactions is the group size; fallbacks are groups
+    // that failed and ran again one message at a time (a defect, a deadlock, a lost connection).
+    const groupCounter = (name: string, help: string, pick: (g: { groups: number; units: number; fallbacks: number }) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const stats = source.groupCommit?.();
+          if (stats === undefined) return;
+          this.reset();
+          this.inc(pick(stats));
+        },
+      });
+    groupCounter('timebok_db_message_transactions_total', 'Transactions committed for inbound messages (group commit: several messages may share one)', (g) => g.groups);
+    groupCounter('timebok_db_message_transaction_messages_total', 'Inbound messages committed in those transactions', (g) => g.units);
+    groupCounter('timebok_db_group_fallbacks_total', 'Groups of messages rolled back and run again one by one', (g) => g.fallbacks);
     new Gauge({
       name: 'timebok_registry_age_seconds',
       help: 'Seconds since the address-registry snapshot was refreshed',

@@ -53,6 +53,7 @@ export function metricsSource(o: MetricsSourceOptions): MetricsSource {
       const rows = (await o.db.manager.getRepository(PartyEntity).createQueryBuilder('p').select('MAX(p.importedAt)', 'at').getRawOne()) as { at: string | null } | undefined;
       return rows?.at ? Math.max(0, (o.clock.now().getTime() - Date.parse(rows.at)) / 1000) : null;
     },
+    groupCommit: () => ({ ...o.db.grouped.stats }),
     async certificates() {
       const now = Date.now();
       if (certs === null || now - certs.at > 60_000) certs = { at: now, list: [...ourCertificates(o.protection), ...(await counterpartyCertificates(o.db))] };

@@ -48,6 +48,7 @@ async function observedWorld(spoolDir: string | null = null): Promise<{ world: A
     deadLetters: () => source().deadLetters(),
     registryAgeSeconds: () => source().registryAgeSeconds(),
     certificates: () => source().certificates(),
+    groupCommit: () => source().groupCommit!(),
   });
   const retentionRef: { r: RetentionJob | null } = { r: null };
   world = await adminWorld(schemas, {
@@ -78,6 +79,10 @@ test('/metrics: messages by process, function and outcome, latency, outbox backl
     expect(text).toMatch(/^timebok_outbox_oldest_unsent_seconds 90$/m);
     expect(text).toMatch(/^timebok_dead_letters 1$/m);
     expect(text).toMatch(/^timebok_registry_age_seconds 90$/m);
+    // the one request: one transaction (group commit with nothing else in flight), no fallback
+    expect(text).toMatch(/^timebok_db_message_transactions_total 1$/m);
+    expect(text).toMatch(/^timebok_db_message_transaction_messages_total 1$/m);
+    expect(text).toMatch(/^timebok_db_group_fallbacks_total 0$/m);
     // The clock stands at 1 July 2019: the certificates (valid 2020-2045) are far off their end.
     expect(text).toMatch(/^timebok_certificate_expiry_days\{owner="ours",her_id="",use="signing"\} 9315$/m);
     expect(text).toMatch(/^timebok_certificate_expiry_days\{owner="ours",her_id="",use="encryption"\} 9315$/m);
