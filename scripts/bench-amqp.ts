@@ -52,6 +52,14 @@ export interface AmqpBenchOptions {
   massSlots?: number;
 }
 
+/**
+ * The Timebok processes run as a clinic runs them: with the admin server (staff page, health, metrics),
+ * and so with the message trail written for every message (on an ephemeral port each). Before the
+ * trail was written in the background (docs/decisions.md §43) this alone cost a sixth of the throughput
+ * and tripled the latency at 200/s, which a bench without it did not show.
+ */
+const CHILD_DEFAULTS = { AMQP_PREFETCH: '50', LOG_LEVEL: 'error', ADMIN_PORT: '0' };
+
 /** Resident memory of a process in MB (Linux /proc), or NaN. */
 function rssMb(pid: number | undefined): number {
   if (pid === undefined) return NaN;
@@ -194,7 +202,7 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     // two Timebok processes (compiled, as `npm start` runs them). The first starts alone on the fresh
     // database (it migrates and imports): its time to consuming is `startup_ms`; then the second.
     conn.on('error', () => undefined);
-    const env = (name: string) => ({ AMQP_PREFETCH: '50', LOG_LEVEL: 'error', TIMEBOK_NAME: name, ...options.childEnv });
+    const env = (name: string) => ({ ...CHILD_DEFAULTS, TIMEBOK_NAME: name, ...options.childEnv });
     const started = performance.now();
     const spawnOptions = { compiled: true, nodeArgs: profileArgs(options.profileDir, 'e2e') };
     children.push(spawnTimebok(world, db.url, env('a'), spawnOptions));
@@ -441,7 +449,7 @@ export async function runMassVaccination(options: AmqpBenchOptions): Promise<Rec
       });
     }
     const started = performance.now();
-    for (const name of ['a', 'b']) children.push(spawnTimebok(world, db.url, { AMQP_PREFETCH: '50', LOG_LEVEL: 'error', TIMEBOK_NAME: name, ...options.childEnv }, { compiled: true, nodeArgs: profileArgs(options.profileDir, 'mass') }));
+    for (const name of ['a', 'b']) children.push(spawnTimebok(world, db.url, { ...CHILD_DEFAULTS, TIMEBOK_NAME: name, ...options.childEnv }, { compiled: true, nodeArgs: profileArgs(options.profileDir, 'mass') }));
     await untilConsumed(conn, world.queues.ourAsync, 2, started);
 
     log(`  mass vaccination: protecting ${citizens} requests as Helsenorge …`);

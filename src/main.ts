@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   const stopTransport = async () => {
     await admin?.stop();
     await transport.stop();
+    await admin?.flushTrail();
   };
 
   let stopping = false;

@@ -11,6 +11,8 @@ export interface MetricsSource {
   certificates(): Promise<CertificateInfo[]>;
   /** Group commit of the message path since start: transactions, the messages in them, groups run again one by one. */
   groupCommit?(): { groups: number; units: number; fallbacks: number };
+  /** The message trail's background writer since start: rows dropped, writes that failed (and were tried again). */
+  trail?(): { dropped: number; failedWrites: number };
   now(): Date;
 }
 
@@ -80,6 +82,21 @@ export class TimebokMetrics {
     groupCounter('timebok_db_message_transactions_total', 'Transactions committed for inbound messages (group commit: several messages may share one)', (g) => g.groups);
     groupCounter('timebok_db_message_transaction_messages_total', 'Inbound messages committed in those transactions', (g) => g.units);
     groupCounter('timebok_db_group_fallbacks_total', 'Groups of messages rolled back and run again one by one', (g) => g.fallbacks);
+    // The trail's writer (docs/decisions.md §43) drops rows only when the database refused them for long.
+    const trailCounter = (name: string, help: string, pick: (t: { dropped: number; failedWrites: number }) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const stats = source.trail?.();
+          if (stats === undefined) return;
+          this.reset();
+          this.inc(pick(stats));
+        },
+      });
+    trailCounter('timebok_trail_rows_dropped_total', 'Message-trail rows dropped because the database did not take them and the buffer was full', (t) => t.dropped);
+    trailCounter('timebok_trail_write_failures_total', 'Writes of message-trail rows that failed (their rows were kept and written later)', (t) => t.failedWrites);
     new Gauge({
       name: 'timebok_registry_age_seconds',
       help: 'Seconds since the address-registry snapshot was refreshed',

@@ -4,8 +4,9 @@ import type { InboundDelivery, ProcessOutcome } from '../pipeline/types.js';
 import type { Clock } from '../shared/clock.js';
 import { isTimebokError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { TrailEntity, type TrailRow } from './admin.entities.js';
+import type { TrailRow } from './admin.entities.js';
 import type { TimebokMetrics } from './metrics.js';
+import { TrailWriter } from './trail-writer.js';
 
 /** Anything with the pipeline's `process(delivery)` (the Pipeline, or a transport's InboundProcessor). */
 export interface Processor {
@@ -23,11 +24,13 @@ export interface ObserveOptions {
  * Wraps `processor.process` in place (a decorator; the pipeline itself is not changed): counts every
  * delivery by process, function and outcome, times it, and writes one `message_trail` row with what
  * the stored tables do not keep (transport, queue, protection, the verified signer, duration). Ids,
- * codes and times only. A trail row that cannot be written is logged and does not fail the message:
- * the message's own transaction has already committed.
+ * codes and times only. The row is handed to the database's {@link TrailWriter}, which writes it in the
+ * background with others (docs/decisions.md §43): the message does not wait for it, and a row that
+ * cannot be written does not fail the message, whose own transaction has already committed.
  */
 export function observePipeline<P extends Processor>(processor: P, o: ObserveOptions): P {
   const inner = processor.process.bind(processor);
+  const trail = TrailWriter.of(o.db, o.logger);
   processor.process = async (delivery: InboundDelivery): Promise<ProcessOutcome> => {
     const started = performance.now();
     const at = o.clock.now().toISOString();
@@ -35,12 +38,12 @@ export function observePipeline<P extends Processor>(processor: P, o: ObserveOpt
       const outcome = await inner(delivery);
       const seconds = (performance.now() - started) / 1000;
       o.metrics?.observe(outcome.process ?? delivery.subject ?? 'unknown', outcome.functionCode ?? 'none', outcome.status, seconds);
-      await writeTrail(o, trailOf(delivery, outcome, at, seconds));
+      trail.add(trailOf(delivery, outcome, at, seconds));
       return outcome;
     } catch (err) {
       const seconds = (performance.now() - started) / 1000;
       o.metrics?.observe(delivery.subject ?? 'unknown', 'none', 'error', seconds);
-      await writeTrail(o, {
+      trail.add({
         id: randomUUID(),
         at,
         stage: 'failed',
@@ -84,12 +87,4 @@ function trailOf(d: InboundDelivery, outcome: ProcessOutcome, at: string, second
       outboxIds: outcome.outboxIds,
     },
   };
-}
-
-async function writeTrail(o: ObserveOptions, row: TrailRow): Promise<void> {
-  try {
-    await o.db.transaction((em) => em.getRepository(TrailEntity).insert(row as never));
-  } catch (err) {
-    o.logger.warn({ stage: row.stage, msgId: row.msgId, err: err instanceof Error ? err.name : 'error' }, 'message trail row not written');
-  }
 }

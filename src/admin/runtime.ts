@@ -10,12 +10,15 @@ import type { StaffService } from '../staff/staff.service.js';
 import { counterpartyCertificates, ourCertificates, type CertificateInfo } from './certificates.js';
 import { TimebokMetrics, type MetricsSource } from './metrics.js';
 import { observePipeline, type Processor } from './observe.js';
+import { TrailWriter } from './trail-writer.js';
 import { RetentionJob } from './retention.js';
 import { buildAdminServer, type ReadinessCheck } from './server.js';
 import { loadTokensFile } from './tokens.js';
 
 export interface MetricsSourceOptions {
   db: Database;
+  /** The message trail's writer (its drops and failed writes are counted). */
+  trail?: TrailWriter;
   clock: Clock;
   protection: ProtectionConfig | null;
   /** The registry snapshot file: its age is the registry's age (else the newest imported row). */
@@ -29,6 +32,7 @@ export interface MetricsSourceOptions {
 /** The metrics' and readiness checks' view of this process (certificate files read at most once a minute). */
 export function metricsSource(o: MetricsSourceOptions): MetricsSource {
   let certs: { at: number; list: CertificateInfo[] } | null = null;
+  const trail = o.trail;
   return {
     now: () => o.clock.now(),
     async outbox() {
@@ -54,6 +58,7 @@ export function metricsSource(o: MetricsSourceOptions): MetricsSource {
       return rows?.at ? Math.max(0, (o.clock.now().getTime() - Date.parse(rows.at)) / 1000) : null;
     },
     groupCommit: () => ({ ...o.db.grouped.stats }),
+    ...(trail ? { trail: () => ({ dropped: trail.stats.dropped, failedWrites: trail.stats.failedWrites }) } : {}),
     async certificates() {
       const now = Date.now();
       if (certs === null || now - certs.at > 60_000) certs = { at: now, list: [...ourCertificates(o.protection), ...(await counterpartyCertificates(o.db))] };
@@ -135,8 +140,8 @@ export interface StartAdminOptions {
  * Everything issue 11 adds to a running service: the pipeline decorator (metrics and trail), the
  * retention job, and the admin server on ADMIN_HOST:ADMIN_PORT. Returns a stop function.
  */
-export async function startAdmin(o: StartAdminOptions): Promise<{ server: FastifyInstance; address: string; stop(): Promise<void> }> {
-  const source = metricsSource({ db: o.db, clock: o.clock, protection: o.protection, registryFile: o.registryFile, spoolDir: o.spoolDir, ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}) });
+export async function startAdmin(o: StartAdminOptions): Promise<{ server: FastifyInstance; address: string; stop(): Promise<void>; flushTrail(): Promise<void> }> {
+  const source = metricsSource({ db: o.db, trail: TrailWriter.of(o.db, o.logger), clock: o.clock, protection: o.protection, registryFile: o.registryFile, spoolDir: o.spoolDir, ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}) });
   const metrics = new TimebokMetrics(source);
   observePipeline(o.pipeline, { db: o.db, clock: o.clock, logger: o.logger, metrics });
   const retention = new RetentionJob({ db: o.db, clock: o.clock, logger: o.logger, days: o.settings.retentionDays, spoolDir: o.spoolDir });
@@ -162,5 +167,7 @@ export async function startAdmin(o: StartAdminOptions): Promise<{ server: Fastif
       stopRetention();
       await server.close();
     },
+    // After the transport has finished the messages in hand: their trail rows are written before exit.
+    flushTrail: () => TrailWriter.of(o.db, o.logger).flush(),
   };
 }

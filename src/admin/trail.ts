@@ -4,6 +4,7 @@ import { InboxEntity, OutboxEntity, type InboxRow, type OutboxRow } from '../inb
 import { CitizenRequestEntity } from '../timebook/request.entities.js';
 import { AppointmentEntity } from '../timebook/timebook.entities.js';
 import { TrailEntity, type TrailRow } from './admin.entities.js';
+import { TrailWriter } from './trail-writer.js';
 
 /** One step of a message's trail as the API shows it: ids, codes and times only. */
 export interface TrailStep {
@@ -97,6 +98,8 @@ export async function searchMessages(db: Database, q: MessageQuery): Promise<Mes
  * Outgoing rows whose bodies retention deleted are kept as trail rows and shown the same way.
  */
 export async function messageTrail(db: Database, msgId: string): Promise<MessageTrail | null> {
+  // Rows this process handed to the trail writer and has not written yet belong in the answer.
+  await TrailWriter.existing(db)?.flush();
   const em = db.manager;
   const inbox = await em.getRepository(InboxEntity).find({ where: { msgId } });
   const inbound = inbox.filter((i) => i.process !== 'APPREC');

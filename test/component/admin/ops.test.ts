@@ -6,6 +6,7 @@ import { loadSchemaSet, type SchemaSet } from '../../../src/envelope/schema.vali
 import { TrailEntity } from '../../../src/admin/admin.entities.js';
 import { TimebokMetrics } from '../../../src/admin/metrics.js';
 import { observePipeline } from '../../../src/admin/observe.js';
+import { TrailWriter } from '../../../src/admin/trail-writer.js';
 import { RetentionJob } from '../../../src/admin/retention.js';
 import { metricsSource, readinessChecks } from '../../../src/admin/runtime.js';
 import { OutboxEntity } from '../../../src/inbox/message.entities.js';
@@ -41,7 +42,7 @@ async function observedWorld(spoolDir: string | null = null): Promise<{ world: A
       return holder.w!.app.db;
     },
   };
-  const source = () => metricsSource({ db: lazy.db, clock: holder.w!.clock, protection, spoolDir });
+  const source = () => metricsSource({ db: lazy.db, trail: TrailWriter.of(lazy.db, silentLogger), clock: holder.w!.clock, protection, spoolDir });
   const metrics = new TimebokMetrics({
     now: () => source().now(),
     outbox: () => source().outbox(),
@@ -49,6 +50,7 @@ async function observedWorld(spoolDir: string | null = null): Promise<{ world: A
     registryAgeSeconds: () => source().registryAgeSeconds(),
     certificates: () => source().certificates(),
     groupCommit: () => source().groupCommit!(),
+    trail: () => source().trail!(),
   });
   const retentionRef: { r: RetentionJob | null } = { r: null };
   world = await adminWorld(schemas, {
@@ -83,6 +85,9 @@ test('/metrics: messages by process, function and outcome, latency, outbox backl
     expect(text).toMatch(/^timebok_db_message_transactions_total 1$/m);
     expect(text).toMatch(/^timebok_db_message_transaction_messages_total 1$/m);
     expect(text).toMatch(/^timebok_db_group_fallbacks_total 0$/m);
+    // the trail row was written in the background, nothing dropped or refused
+    expect(text).toMatch(/^timebok_trail_rows_dropped_total 0$/m);
+    expect(text).toMatch(/^timebok_trail_write_failures_total 0$/m);
     // The clock stands at 1 July 2019: the certificates (valid 2020-2045) are far off their end.
     expect(text).toMatch(/^timebok_certificate_expiry_days\{owner="ours",her_id="",use="signing"\} 9315$/m);
     expect(text).toMatch(/^timebok_certificate_expiry_days\{owner="ours",her_id="",use="encryption"\} 9315$/m);
@@ -103,6 +108,8 @@ test('the decorator records transport, protection and duration in the trail; a m
   try {
     await world.deliver(read(RT_FILE), 'rt.xml');
     await world.deliver('<not-xml', 'broken.xml');
+    // The rows are written in the background (docs/decisions.md §43); a flush writes what is handed over.
+    await TrailWriter.existing(world.app.db)?.flush();
     const rows = await world.app.db.manager.getRepository(TrailEntity).find({ order: { at: 'ASC' } });
     expect(rows.map((r) => [r.stage, r.detail?.transportMessageId])).toEqual([['processed', 'rt.xml'], ['processed', 'broken.xml']]);
     expect(rows[0]).toMatchObject({ process: 'DIALOG_INNBYGGER_TIMERESERVASJON', functionCode: 'RT', detail: expect.objectContaining({ transport: 'replay', protection: 'plain' }) });
