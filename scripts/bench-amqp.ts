@@ -99,6 +99,19 @@ function cpuSample(children: ChildProcess[]): { timebok: number; postgres: numbe
   };
 }
 
+/** The machine's CPU time so far (/proc/stat, all CPUs, in ticks): busy and total. */
+function machineTicks(): { busy: number; total: number } {
+  try {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
 /** Waits until `queue` has `consumers` consumers; the time it took in ms. */
 async function untilConsumed(conn: amqp.ChannelModel, queue: string, consumers: number, since: number): Promise<number> {
   for (;;) {
@@ -260,6 +273,7 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     log(`  amqp ${protocol}: protecting ${n} requests as Helsenorge …`);
     const batch = Array.from({ length: n }, build);
     const cpu0 = cpuSample(children);
+    const machine0 = machineTicks();
     expect(batch.map((r) => r.replyId));
     const benchCpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -270,6 +284,8 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     figures.e2e_reserve_per_s = (n * 1000) / (t1 - t0);
     // CPU of each party during the throughput run, in cores (ticks are 1/100 s): where the time goes.
     const cpu1 = cpuSample(children);
+    const machine1 = machineTicks();
+    figures.machine_busy_share = (machine1.busy - machine0.busy) / (machine1.total - machine0.total);
     const seconds1 = (performance.now() - t0) / 1000;
     figures.cpu_cores_timebok = (cpu1.timebok - cpu0.timebok) / 100 / seconds1;
     figures.cpu_cores_postgres = (cpu1.postgres - cpu0.postgres) / 100 / seconds1;
@@ -284,6 +300,9 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     const pacedBatch = Array.from({ length: paced }, build);
     const sent = new Map<string, number>();
     const probes = new Map<string, number>();
+    const cpu2 = cpuSample(children);
+    const machine2 = machineTicks();
+    const benchCpu2 = process.cpuUsage();
     const t2 = performance.now();
     let probeNo = 0;
     for (let i = 0; i < paced; i++) {
@@ -303,6 +322,17 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
       }
     }
     await until(() => pending.size === 0, 600_000);
+    // CPU during the latency run: with little to batch, a booking costs more than in the throughput run,
+    // and the machine is busier than the rate alone suggests (docs/performance.md).
+    const cpu3 = cpuSample(children);
+    const machine3 = machineTicks();
+    const seconds3 = (performance.now() - t2) / 1000;
+    figures.cpu_cores_timebok_at_200 = (cpu3.timebok - cpu2.timebok) / 100 / seconds3;
+    figures.cpu_cores_postgres_at_200 = (cpu3.postgres - cpu2.postgres) / 100 / seconds3;
+    figures.cpu_cores_rabbitmq_at_200 = (cpu3.rabbitmq - cpu2.rabbitmq) / 100 / seconds3;
+    const benchCpu3 = process.cpuUsage(benchCpu2);
+    figures.cpu_cores_bench_at_200 = (benchCpu3.user + benchCpu3.system) / 1e6 / seconds3;
+    figures.machine_busy_share_at_200 = (machine3.busy - machine2.busy) / (machine3.total - machine2.total);
     const latencies = [...sent].map(([id, at]) => (arrivals.get(id) as number) - at);
     const syncLatencies = [...probes].map(([id, at]) => (arrivals.get(id) as number) - at);
     figures.reserve_p50_ms_at_200 = percentile(latencies, 50);
