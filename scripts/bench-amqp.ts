@@ -112,6 +112,30 @@ function machineTicks(): { busy: number; total: number } {
   }
 }
 
+/**
+ * Measures from now on: `read(suffix)` gives the CPU of each party since then, in cores (ticks are
+ * 1/100 s), and the machine's busy share, as `cpu_cores_<party><suffix>` and `machine_busy_share<suffix>`.
+ */
+function cpuMeter(children: ChildProcess[]): (suffix?: string) => Record<string, number> {
+  const cpu0 = cpuSample(children);
+  const machine0 = machineTicks();
+  const bench0 = process.cpuUsage();
+  const t0 = performance.now();
+  return (suffix = '') => {
+    const cpu1 = cpuSample(children);
+    const machine1 = machineTicks();
+    const bench = process.cpuUsage(bench0);
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      [`machine_busy_share${suffix}`]: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
+      [`cpu_cores_timebok${suffix}`]: (cpu1.timebok - cpu0.timebok) / 100 / seconds,
+      [`cpu_cores_postgres${suffix}`]: (cpu1.postgres - cpu0.postgres) / 100 / seconds,
+      [`cpu_cores_rabbitmq${suffix}`]: (cpu1.rabbitmq - cpu0.rabbitmq) / 100 / seconds,
+      [`cpu_cores_bench${suffix}`]: (bench.user + bench.system) / 1e6 / seconds,
+    };
+  };
+}
+
 /** Waits until `queue` has `consumers` consumers; the time it took in ms. */
 async function untilConsumed(conn: amqp.ChannelModel, queue: string, consumers: number, since: number): Promise<number> {
   for (;;) {
@@ -272,26 +296,16 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     // throughput
     log(`  amqp ${protocol}: protecting ${n} requests as Helsenorge …`);
     const batch = Array.from({ length: n }, build);
-    const cpu0 = cpuSample(children);
-    const machine0 = machineTicks();
+    const throughputCpu = cpuMeter(children);
     expect(batch.map((r) => r.replyId));
-    const benchCpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (const r of batch) publish(world.queues.ourAsync, r.body);
     await (bus10 ? bus10.settled() : ch.waitForConfirms());
     await until(() => pending.size === 0, 600_000);
     const t1 = Math.max(...batch.map((r) => arrivals.get(r.replyId) as number));
     figures.e2e_reserve_per_s = (n * 1000) / (t1 - t0);
-    // CPU of each party during the throughput run, in cores (ticks are 1/100 s): where the time goes.
-    const cpu1 = cpuSample(children);
-    const machine1 = machineTicks();
-    figures.machine_busy_share = (machine1.busy - machine0.busy) / (machine1.total - machine0.total);
-    const seconds1 = (performance.now() - t0) / 1000;
-    figures.cpu_cores_timebok = (cpu1.timebok - cpu0.timebok) / 100 / seconds1;
-    figures.cpu_cores_postgres = (cpu1.postgres - cpu0.postgres) / 100 / seconds1;
-    figures.cpu_cores_rabbitmq = (cpu1.rabbitmq - cpu0.rabbitmq) / 100 / seconds1;
-    const benchCpu = process.cpuUsage(benchCpu0);
-    figures.cpu_cores_bench = (benchCpu.user + benchCpu.system) / 1e6 / seconds1;
+    // CPU of each party during the throughput run: where the time goes.
+    Object.assign(figures, throughputCpu());
     figures.rss_after_load_mb = Math.max(...children.map((c) => rssMb(c.pid)));
 
     // latency at the target's offered rate (200/s), with sync HentLedigeTimer probes every 100 ms
@@ -300,9 +314,7 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     const pacedBatch = Array.from({ length: paced }, build);
     const sent = new Map<string, number>();
     const probes = new Map<string, number>();
-    const cpu2 = cpuSample(children);
-    const machine2 = machineTicks();
-    const benchCpu2 = process.cpuUsage();
+    const latencyCpu = cpuMeter(children);
     const t2 = performance.now();
     let probeNo = 0;
     for (let i = 0; i < paced; i++) {
@@ -324,15 +336,7 @@ export async function runAmqpBench(options: AmqpBenchOptions): Promise<Record<st
     await until(() => pending.size === 0, 600_000);
     // CPU during the latency run: with little to batch, a booking costs more than in the throughput run,
     // and the machine is busier than the rate alone suggests (docs/performance.md).
-    const cpu3 = cpuSample(children);
-    const machine3 = machineTicks();
-    const seconds3 = (performance.now() - t2) / 1000;
-    figures.cpu_cores_timebok_at_200 = (cpu3.timebok - cpu2.timebok) / 100 / seconds3;
-    figures.cpu_cores_postgres_at_200 = (cpu3.postgres - cpu2.postgres) / 100 / seconds3;
-    figures.cpu_cores_rabbitmq_at_200 = (cpu3.rabbitmq - cpu2.rabbitmq) / 100 / seconds3;
-    const benchCpu3 = process.cpuUsage(benchCpu2);
-    figures.cpu_cores_bench_at_200 = (benchCpu3.user + benchCpu3.system) / 1e6 / seconds3;
-    figures.machine_busy_share_at_200 = (machine3.busy - machine2.busy) / (machine3.total - machine2.total);
+    Object.assign(figures, latencyCpu('_at_200'));
     const latencies = [...sent].map(([id, at]) => (arrivals.get(id) as number) - at);
     const syncLatencies = [...probes].map(([id, at]) => (arrivals.get(id) as number) - at);
     figures.reserve_p50_ms_at_200 = percentile(latencies, 50);

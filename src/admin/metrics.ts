@@ -65,38 +65,27 @@ export class TimebokMetrics {
         if (n !== null) this.set(n);
       },
     });
+    // Running totals kept elsewhere, read at scrape time (undefined: this process has none to report).
+    const totalCounter = (name: string, help: string, read: () => number | undefined) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const total = read();
+          if (total === undefined) return;
+          this.reset();
+          this.inc(total);
+        },
+      });
     // Group commit (docs/decisions.md §42): messages ÷ transactions is the group size; fallbacks are groups
     // that failed and ran again one message at a time (a defect, a deadlock, a lost connection).
-    const groupCounter = (name: string, help: string, pick: (g: { groups: number; units: number; fallbacks: number }) => number) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          const stats = source.groupCommit?.();
-          if (stats === undefined) return;
-          this.reset();
-          this.inc(pick(stats));
-        },
-      });
-    groupCounter('timebok_db_message_transactions_total', 'Transactions committed for inbound messages (group commit: several messages may share one)', (g) => g.groups);
-    groupCounter('timebok_db_message_transaction_messages_total', 'Inbound messages committed in those transactions', (g) => g.units);
-    groupCounter('timebok_db_group_fallbacks_total', 'Groups of messages rolled back and run again one by one', (g) => g.fallbacks);
+    totalCounter('timebok_db_message_transactions_total', 'Transactions committed for inbound messages (group commit: several messages may share one)', () => source.groupCommit?.().groups);
+    totalCounter('timebok_db_message_transaction_messages_total', 'Inbound messages committed in those transactions', () => source.groupCommit?.().units);
+    totalCounter('timebok_db_group_fallbacks_total', 'Groups of messages rolled back and run again one by one', () => source.groupCommit?.().fallbacks);
     // The trail's writer (docs/decisions.md §43) drops rows only when the database refused them for long.
-    const trailCounter = (name: string, help: string, pick: (t: { dropped: number; failedWrites: number }) => number) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          const stats = source.trail?.();
-          if (stats === undefined) return;
-          this.reset();
-          this.inc(pick(stats));
-        },
-      });
-    trailCounter('timebok_trail_rows_dropped_total', 'Message-trail rows dropped because the database did not take them and the buffer was full', (t) => t.dropped);
-    trailCounter('timebok_trail_write_failures_total', 'Writes of message-trail rows that failed (their rows were kept and written later)', (t) => t.failedWrites);
+    totalCounter('timebok_trail_rows_dropped_total', 'Message-trail rows dropped because the database did not take them and the buffer was full', () => source.trail?.().dropped);
+    totalCounter('timebok_trail_write_failures_total', 'Writes of message-trail rows that failed (their rows were kept and written later)', () => source.trail?.().failedWrites);
     new Gauge({
       name: 'timebok_registry_age_seconds',
       help: 'Seconds since the address-registry snapshot was refreshed',
