@@ -97,6 +97,12 @@ export class TrailWriter {
       this.timer = null;
     }
     const rows = this.buffer.splice(0);
+    if (!this.db.dataSource.isInitialized) {
+      // The database was closed (the process is stopping after its final flush, or a test's world ended):
+      // nothing can take these rows any more, and trying again would only keep the closed database alive.
+      this.stats.dropped += rows.length;
+      return;
+    }
     this.writing = this.write(rows).finally(() => {
       this.writing = null;
     });

@@ -95,6 +95,15 @@ describe('TrailWriter', () => {
     expect(ids[24]).toBe('trail-0039');
   });
 
+  it('drops what a closed database can no longer take, and does not try again', async () => {
+    const writer = new TrailWriter(db, silentLogger, { delayMs: 10_000 });
+    writer.add(row(1));
+    await db.close();
+    await writer.flush();
+    expect(writer.pending).toBe(0);
+    expect(writer.stats).toEqual({ written: 0, dropped: 1, failedWrites: 0 });
+  });
+
   it('is one writer per database, found again by readers', () => {
     const a = TrailWriter.of(db, silentLogger);
     expect(TrailWriter.of(db, silentLogger)).toBe(a);
