@@ -50,6 +50,11 @@ async function main(): Promise<void> {
   const protocolAt = process.argv.indexOf('--protocol');
   const protocol = protocolAt >= 0 ? process.argv[protocolAt + 1] : '0-9-1';
   if (protocol !== '1.0' && protocol !== '0-9-1') throw new Error(`bench: --protocol is 1.0 or 0-9-1, not ${String(protocol)}`);
+  // --rate N: requests a second offered in the latency run (default 200, the target's); its figures are
+  // then named `…_at_N`
+  const rateAt = process.argv.indexOf('--rate');
+  const offered = rateAt >= 0 ? Number(process.argv[rateAt + 1]) : 200;
+  if (!Number.isInteger(offered) || offered < 1 || offered > 2000) throw new Error(`bench: --rate is a whole number of requests a second from 1 to 2000, not ${String(process.argv[rateAt + 1])}`);
 
   const rt = readFileSync(join(TR, 'Reserver-time--Foresporsel-innbygger--Reserver-time.xml'));
   const schemas = await loadSchemaSet();
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
   }
   if (process.env.AMQP_URL && pgUrl && /^postgres(ql)?:\/\//.test(pgUrl)) {
     // the Timebok processes run compiled JavaScript, as `npm start` does (built above)
-    Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir, protocol }));
+    Object.assign(figures, await runAmqpBench({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir, protocol, rate: offered }));
     figures.e2e_ratio_to_floor = figures.e2e_reserve_per_s! / figures.cms_floor_per_s;
     if (!process.argv.includes('--no-mass')) Object.assign(figures, await runMassVaccination({ databaseUrl: pgUrl, log: (l) => console.log(l), profileDir }));
   } else {
