@@ -17,7 +17,7 @@ import { makeWorld, reserveXml, syntheticFnr } from './support/amqp-world.js';
 const schemas = await loadSchemaSet();
 const dir = mkdtempSync(join(tmpdir(), 'tb-sq-'));
 for (const drain of [false, true]) {
-  const world = await makeWorld({ slots: 12, capacity: 100 });
+  const world = await makeWorld({ slots: 12, capacity: 100, declare: false });
   const app = await createApp({ databaseUrl: `sqlite:${join(dir, `rt-${drain}.sqlite`)}`, clock: systemClock, logger: silentLogger, limits: DEFAULT_XML_LIMITS, acceptSyntheticIds: true, schemas });
   await importSetup(app, world.registryFile, world.timebooksFile);
   const relay = new OutboxRelay(app.db, { publish: async () => undefined, publishMany: async (rows) => rows.map(() => null) }, app.clock, silentLogger);

@@ -86,7 +86,7 @@ async function main(): Promise<void> {
 
   // Embedded default: ReserverAvtale through the whole pipeline on SQLite (plain XML, as on the spool),
   // distinct patients over 100-place slots; each request writes a booking, an AppRec and a reply.
-  const world = await makeWorld({ slots: 12, capacity: 100 });
+  const world = await makeWorld({ slots: 12, capacity: 100, declare: false });
   const rtApp = await createApp({
     databaseUrl: `sqlite:${join(dir, 'rt.sqlite')}`,
     clock: systemClock,
@@ -205,7 +205,7 @@ export async function statementsOnPostgres(base: string, schemas: Awaited<Return
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const world = await makeWorld({ slots: 12, capacity: 100 });
+  const world = await makeWorld({ slots: 12, capacity: 100, declare: false });
   const app = await createApp({ databaseUrl: url.toString(), clock: systemClock, logger: silentLogger, limits: DEFAULT_XML_LIMITS, acceptSyntheticIds: true, schemas });
   try {
     await importSetup(app, world.registryFile, world.timebooksFile);

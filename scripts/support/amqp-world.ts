@@ -81,9 +81,10 @@ function osloDate(days: number): string {
 /**
  * Set-up files in a temp folder: Helsenorge (115851, service 8093248) and our office (8142519, lab
  * 8142521) with queues named `<prefix>_<herId>_…`, certificates from the test PKI, and one lab book with
- * `slots` slots (ids `<prefix>-slot-N`) of `capacity` each, starting tomorrow.
+ * `slots` slots (ids `<prefix>-slot-N`) of `capacity` each, starting tomorrow. The world's exchange and
+ * queues are declared on the broker unless `declare` is false.
  */
-export async function makeWorld(opts: { slots?: number; capacity?: number; protocol?: AmqpProtocol; deliveryLimit?: number } = {}): Promise<World> {
+export async function makeWorld(opts: { slots?: number; capacity?: number; protocol?: AmqpProtocol; deliveryLimit?: number; declare?: boolean } = {}): Promise<World> {
   const pki = await sharedTestPki();
   const prefix = `it${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const dir = mkdtempSync(join(tmpdir(), 'timebok-amqp-'));
@@ -158,7 +159,8 @@ export async function makeWorld(opts: { slots?: number; capacity?: number; proto
   const exchange = `${prefix}.bus`;
   const url = `${AMQP_URL}/${exchange}`;
   // What NHN's bus provides, as `timebok amqp declare` sets it up: exchange, all queues of both parties.
-  await runAmqpDeclare({ url, registryFile, herIds: [Number(US), Number(HELSENORGE)], deliveryLimit: opts.deliveryLimit ?? AMQP_SETTINGS.deliveryLimit });
+  // (`declare: false`: the set-up files only, for runs without a broker, which then leave no queues behind)
+  if (opts.declare !== false) await runAmqpDeclare({ url, registryFile, herIds: [Number(US), Number(HELSENORGE)], deliveryLimit: opts.deliveryLimit ?? AMQP_SETTINGS.deliveryLimit });
   return {
     protocol: opts.protocol ?? '0-9-1', url, exchange, deliveryLimit: opts.deliveryLimit ?? AMQP_SETTINGS.deliveryLimit,
     pki, dir, registryFile, timebooksFile, prefix, queues, slotIds, protection,
