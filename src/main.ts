@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const setup = await importSetupRespectingApi(app, config.registryFile, config.timebooksFile, config.ourHerIds, { skipUnchanged: true });
   logger.info({ parties: setup.parties, timebooks: setup.timebooks, timebooksFromFile: setup.timebooksFromFile, ours: setup.ourHerIds, database: app.db.dialect, unchanged: setup.skipped === true }, setup.skipped ? 'setup files unchanged since the last import' : 'setup imported');
 
-  const transport = config.amqpUrl ? await runAmqp(config, config.amqpUrl, app, setup, logger) : { stop: await runSpool(config, app, setup, logger) };
+  const transport: RunningTransport = config.amqpUrl ? await runAmqp(config, config.amqpUrl, app, setup, logger) : await runSpool(config, app, setup, logger);
   // Admin API, staff page, health and metrics (docs/admin.md), when ADMIN_PORT is set.
   const admin =
     config.admin.port === null
@@ -77,7 +77,9 @@ async function main(): Promise<void> {
           protection: config.protection,
           registryFile: config.registryFile,
           spoolDir: config.amqpUrl ? null : config.spoolDir,
-          ...('broker' in transport ? { broker: transport.broker, deadLetters: transport.deadLetters } : {}),
+          relay: transport.relay,
+          ...(transport.broker ? { broker: transport.broker } : {}),
+          ...(transport.deadLetters ? { deadLetters: transport.deadLetters } : {}),
         });
   const stopTransport = async () => {
     await admin?.stop();
@@ -101,13 +103,21 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** The running transport as main needs it: the broker's state and dead letters only on AMQP. */
+interface RunningTransport {
+  stop(): Promise<void>;
+  relay: OutboxRelay;
+  broker?: () => Promise<boolean>;
+  deadLetters?: () => Promise<number | null>;
+}
+
 async function runAmqp(
   config: Config,
   url: string,
   app: App,
   setup: SetupSummary,
   logger: Logger,
-): Promise<{ stop: () => Promise<void>; broker: () => Promise<boolean>; deadLetters: () => Promise<number | null> }> {
+): Promise<Required<RunningTransport>> {
   const herIds = config.amqp.herIds.length > 0 ? config.amqp.herIds : setup.ourHerIds;
   const strangers = herIds.filter((h) => !setup.ourHerIds.includes(h));
   if (strangers.length > 0) logger.warn({ herIds: strangers }, 'AMQP_HER_IDS names HER-ids that are not ours; their messages will be refused (E21)');
@@ -117,10 +127,11 @@ async function runAmqp(
     stop: () => transport.stop(),
     broker: async () => transport.connected(),
     deadLetters: () => transport.deadLetters(),
+    relay: transport.relay,
   };
 }
 
-async function runSpool(config: Config, app: App, setup: SetupSummary, logger: Logger): Promise<() => Promise<void>> {
+async function runSpool(config: Config, app: App, setup: SetupSummary, logger: Logger): Promise<RunningTransport> {
   const lock = await lockSpool(config.spoolDir);
   const relay = new OutboxRelay(app.db, new SpoolPublisher(config.spoolDir, app.encoder), systemClock, logger);
   const consumer = new SpoolConsumer(
@@ -134,11 +145,14 @@ async function runSpool(config: Config, app: App, setup: SetupSummary, logger: L
     relay.drain().catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'outbox drain failed'));
   }, 5000);
   logger.info({ spool: config.spoolDir, queues: consumer.queues() }, 'Timebok is running; drop MsgHead files into the queue folders');
-  return async () => {
-    clearInterval(relayTimer);
-    await consumer.stop();
-    await relay.drain().catch(() => undefined);
-    await lock.release();
+  return {
+    relay,
+    async stop() {
+      clearInterval(relayTimer);
+      await consumer.stop();
+      await relay.drain().catch(() => undefined);
+      await lock.release();
+    },
   };
 }
 

@@ -24,6 +24,7 @@ export class TimebokMetrics {
   readonly registry = new Registry();
   private readonly messages: Counter<'process' | 'function' | 'outcome'>;
   private readonly latency: Histogram<'process'>;
+  private readonly sendDelay: Histogram<'kind'>;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -38,6 +39,13 @@ export class TimebokMetrics {
       help: 'Time from receiving a delivery to its committed outcome',
       labelNames: ['process'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.sendDelay = new Histogram({
+      name: 'timebok_outbox_send_delay_seconds',
+      help: 'Time from an outgoing message\'s creation (in its inbound message\'s transaction, or a staff action) to the broker\'s confirmation, by kind',
+      labelNames: ['kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
     new Gauge({
@@ -114,6 +122,11 @@ export class TimebokMetrics {
   observe(process: string, functionCode: string, outcome: string, seconds: number): void {
     this.messages.inc({ process, function: functionCode, outcome });
     this.latency.observe({ process }, seconds);
+  }
+
+  /** One outgoing message handed over to the transport, `seconds` after it was created. */
+  observeSent(kind: string, seconds: number): void {
+    if (Number.isFinite(seconds)) this.sendDelay.observe({ kind }, Math.max(0, seconds));
   }
 
   text(): Promise<string> {

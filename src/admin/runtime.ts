@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ProtectionConfig } from '../config/config.js';
 import type { Database } from '../db/database.js';
+import type { OutboxRelay } from '../outbox/outbox.relay.js';
 import { PartyEntity } from '../registry/registry.entities.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
@@ -134,6 +135,8 @@ export interface StartAdminOptions {
   spoolDir: string | null;
   broker?: () => Promise<boolean>;
   deadLetters?: () => Promise<number | null>;
+  /** The transport's outbox relay: what it sends feeds `timebok_outbox_send_delay_seconds`. */
+  relay?: Pick<OutboxRelay, 'onSent'>;
 }
 
 /**
@@ -144,6 +147,9 @@ export async function startAdmin(o: StartAdminOptions): Promise<{ server: Fastif
   const source = metricsSource({ db: o.db, trail: TrailWriter.of(o.db, o.logger), clock: o.clock, protection: o.protection, registryFile: o.registryFile, spoolDir: o.spoolDir, ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}) });
   const metrics = new TimebokMetrics(source);
   observePipeline(o.pipeline, { db: o.db, clock: o.clock, logger: o.logger, metrics });
+  o.relay?.onSent((rows, at) => {
+    for (const row of rows) metrics.observeSent(row.kind, (at.getTime() - Date.parse(row.createdAt)) / 1000);
+  });
   const retention = new RetentionJob({ db: o.db, clock: o.clock, logger: o.logger, days: o.settings.retentionDays, spoolDir: o.spoolDir });
   const stopRetention = retention.start();
   const tokens = o.settings.tokensFile ? loadTokensFile(o.settings.tokensFile) : [];

@@ -190,3 +190,29 @@ test("the relay's indexes hold only unsent rows (partial indexes), so a long his
   expect(plan.map((p) => p.detail).join(' ')).toMatch(/ix_outbox_waiting/);
   await db.close();
 });
+
+test('what a relay sends is reported to its listeners with the time, in both paths, and a failing listener changes nothing', async () => {
+  const db = await openDb();
+  await db.run((tx) => addOutbox(tx, rows(3, 2)));
+  const clock = new FixedClock(new Date('2026-01-01T00:00:10Z'));
+  const seen: Array<{ id: string; at: string }> = [];
+  const listen = (relay: OutboxRelay) => {
+    relay.onSent(() => {
+      throw new Error('a broken listener');
+    });
+    relay.onSent((sent, at) => seen.push(...sent.map((r) => ({ id: r.id, at: at.toISOString() }))));
+  };
+  // one row at a time (publish)
+  const single = new OutboxRelay(db, new Recorder([]), clock, silentLogger, { owner: 'single', batchGroups: 1 });
+  listen(single);
+  // the batch path (publishMany)
+  const batch = new OutboxRelay(db, { publish: async () => undefined, publishMany: async (r: OutboxRow[]) => r.map(() => null) }, clock, silentLogger, { owner: 'batch' });
+  listen(batch);
+  expect(await single.drain()).toBe(6);
+  await db.run((tx) => addOutbox(tx, rows(5, 1).map((r) => ({ ...r, id: `more-${r.id}`, inboxId: `more-${r.inboxId}` }))));
+  expect(await batch.drain()).toBe(5);
+  expect(seen).toHaveLength(11);
+  expect(new Set(seen.map((s) => s.id)).size).toBe(11);
+  expect(seen.every((s) => s.at === '2026-01-01T00:00:10.000Z')).toBe(true);
+  await db.close();
+});
