@@ -91,8 +91,8 @@ export class TimebokMetrics {
     totalCounter('timebok_db_message_transactions_total', 'Transactions committed for inbound messages (group commit: several messages may share one)', () => source.groupCommit?.().groups);
     totalCounter('timebok_db_message_transaction_messages_total', 'Inbound messages committed in those transactions', () => source.groupCommit?.().units);
     totalCounter('timebok_db_group_fallbacks_total', 'Groups of messages rolled back and run again one by one', () => source.groupCommit?.().fallbacks);
-    // The trail's writer (docs/decisions.md §43) drops rows only when the database refused them for long.
-    totalCounter('timebok_trail_rows_dropped_total', 'Message-trail rows dropped because the database did not take them and the buffer was full', () => source.trail?.().dropped);
+    // The trail's writer (docs/decisions.md §43) drops a row the database refuses, and rows beyond its buffer.
+    totalCounter('timebok_trail_rows_dropped_total', 'Message-trail rows dropped: refused by the database while it took the others, or beyond the buffer while it was away', () => source.trail?.().dropped);
     totalCounter('timebok_trail_write_failures_total', 'Writes of message-trail rows that failed (their rows were kept and written later)', () => source.trail?.().failedWrites);
     new Gauge({
       name: 'timebok_registry_age_seconds',

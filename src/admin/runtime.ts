@@ -59,7 +59,7 @@ export function metricsSource(o: MetricsSourceOptions): MetricsSource {
       return rows?.at ? Math.max(0, (o.clock.now().getTime() - Date.parse(rows.at)) / 1000) : null;
     },
     groupCommit: () => ({ ...o.db.grouped.stats }),
-    ...(trail ? { trail: () => ({ dropped: trail.stats.dropped, failedWrites: trail.stats.failedWrites }) } : {}),
+    ...(trail ? { trail: () => trail.stats } : {}),
     async certificates() {
       const now = Date.now();
       if (certs === null || now - certs.at > 60_000) certs = { at: now, list: [...ourCertificates(o.protection), ...(await counterpartyCertificates(o.db))] };
@@ -144,7 +144,8 @@ export interface StartAdminOptions {
  * retention job, and the admin server on ADMIN_HOST:ADMIN_PORT. Returns a stop function.
  */
 export async function startAdmin(o: StartAdminOptions): Promise<{ server: FastifyInstance; address: string; stop(): Promise<void>; flushTrail(): Promise<void> }> {
-  const source = metricsSource({ db: o.db, trail: TrailWriter.of(o.db, o.logger), clock: o.clock, protection: o.protection, registryFile: o.registryFile, spoolDir: o.spoolDir, ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}) });
+  const trail = TrailWriter.of(o.db, o.logger);
+  const source = metricsSource({ db: o.db, trail, clock: o.clock, protection: o.protection, registryFile: o.registryFile, spoolDir: o.spoolDir, ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}) });
   const metrics = new TimebokMetrics(source);
   observePipeline(o.pipeline, { db: o.db, clock: o.clock, logger: o.logger, metrics });
   o.relay?.onSent((rows, at) => {
@@ -174,6 +175,6 @@ export async function startAdmin(o: StartAdminOptions): Promise<{ server: Fastif
       await server.close();
     },
     // After the transport has finished the messages in hand: their trail rows are written before exit.
-    flushTrail: () => TrailWriter.of(o.db, o.logger).flush(),
+    flushTrail: () => trail.flush(),
   };
 }

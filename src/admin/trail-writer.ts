@@ -15,7 +15,7 @@ export interface TrailWriterOptions {
 export interface TrailWriterStats {
   /** Rows written. */
   written: number;
-  /** Rows dropped because the buffer overflowed while the database was away. */
+  /** Rows dropped: refused by the database while it took the others, or beyond the buffer while it was away. */
   dropped: number;
   /** Writes that failed (their rows were kept and tried again). */
   failedWrites: number;
@@ -30,7 +30,8 @@ const writers = new WeakMap<Database, TrailWriter>();
  * (docs/decisions.md §43). The message path only hands a row over: it neither waits for the write nor
  * fails with it, because the message's own transaction has already committed and the trail records
  * what the stored tables do not keep. A row waits at most `delayMs` (or until a batch is full); a
- * write that fails keeps its rows for the next one. Readers of the trail in this process call
+ * write that fails keeps its rows for the next one, except a row the database refuses while it takes
+ * the others, which is dropped and counted (it would fail every time). Readers of the trail in this process call
  * {@link flush} first, so what a process did is in its own answers at once.
  *
  * One writer per database: {@link TrailWriter.of}.
@@ -39,6 +40,7 @@ export class TrailWriter {
   private buffer: TrailRow[] = [];
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
+  private lastError = '';
   private readonly delayMs: number;
   private readonly batchRows: number;
   private readonly maxBuffered: number;
@@ -122,22 +124,46 @@ export class TrailWriter {
   private async write(rows: TrailRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += this.batchRows) {
       const chunk = rows.slice(i, i + this.batchRows);
-      try {
-        await this.db.query(
-          `INSERT INTO message_trail (${COLUMNS.join(', ')}) VALUES ${chunk.map(() => `(${placeholders(COLUMNS.length)})`).join(', ')}`,
-          chunk.flatMap(values),
-        );
-        this.stats.written += chunk.length;
-      } catch (err) {
-        // Kept for the next write, ahead of what arrived meanwhile (the buffer's bound still holds).
-        const kept = rows.slice(i);
-        this.buffer.unshift(...kept);
-        if (this.buffer.length > this.maxBuffered) this.drop(this.buffer.length - this.maxBuffered);
-        this.stats.failedWrites += 1;
-        this.logger.warn({ rows: kept.length, err: err instanceof Error ? err.name : 'error' }, 'message trail rows not written yet; trying again');
-        this.schedule(Math.max(this.delayMs, 1000));
-        return;
+      if (await this.insert(chunk)) continue;
+      // One row the database refuses must not hold back the others: each goes alone. If some are taken,
+      // the database is there and the rest are refused for what they hold (dropped, counted); if none is,
+      // the database is away and everything waits for the next write.
+      let taken = 0;
+      const refused: TrailRow[] = [];
+      for (const row of chunk) {
+        if (await this.insert([row])) taken += 1;
+        else refused.push(row);
       }
+      if (taken > 0) {
+        if (refused.length > 0) {
+          this.stats.dropped += refused.length;
+          this.logger.warn({ rows: refused.length, stage: refused[0]?.stage }, 'message trail rows refused by the database: dropped');
+        }
+        continue;
+      }
+      // Kept for the next write, ahead of what arrived meanwhile (the buffer's bound still holds).
+      const kept = rows.slice(i);
+      this.buffer.unshift(...kept);
+      if (this.buffer.length > this.maxBuffered) this.drop(this.buffer.length - this.maxBuffered);
+      this.stats.failedWrites += 1;
+      this.logger.warn({ rows: kept.length, err: this.lastError }, 'message trail rows not written yet; trying again');
+      this.schedule(Math.max(this.delayMs, 1000));
+      return;
+    }
+  }
+
+  /** One INSERT of `rows`; false when the database refused it (the error's class is kept for the log). */
+  private async insert(rows: TrailRow[]): Promise<boolean> {
+    try {
+      await this.db.query(
+        `INSERT INTO message_trail (${COLUMNS.join(', ')}) VALUES ${rows.map(() => `(${placeholders(COLUMNS.length)})`).join(', ')}`,
+        rows.flatMap(values),
+      );
+      this.stats.written += rows.length;
+      return true;
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.name : 'error';
+      return false;
     }
   }
 
@@ -148,6 +174,24 @@ export class TrailWriter {
   }
 }
 
+/**
+ * A row's column values, held to the table's limits: the fields come partly from the transport (the AMQP
+ * subject, fromHerId), and a value the column cannot hold would make the database refuse the row.
+ */
 function values(r: TrailRow): unknown[] {
-  return [r.id, r.at, r.stage, r.msgId, r.inboxId, r.outboxId, r.herId, r.process, r.functionCode, r.outcome, r.detail === null ? null : JSON.stringify(r.detail)];
+  const text = (v: string | null, max: number) => (v === null ? null : v.slice(0, max));
+  const herId = r.herId !== null && Number.isInteger(r.herId) && r.herId >= 0 && r.herId <= 2_147_483_647 ? r.herId : null;
+  return [
+    text(r.id, 64),
+    text(r.at, 32),
+    text(r.stage, 32),
+    text(r.msgId, 200),
+    text(r.inboxId, 64),
+    text(r.outboxId, 64),
+    herId,
+    text(r.process, 100),
+    text(r.functionCode, 20),
+    text(r.outcome, 200),
+    r.detail === null ? null : JSON.stringify(r.detail),
+  ];
 }

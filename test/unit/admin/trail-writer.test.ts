@@ -80,6 +80,28 @@ describe('TrailWriter', () => {
     expect(writer.stats).toMatchObject({ written: 3, dropped: 0 });
   });
 
+  it('drops a row the database refuses while it takes the others, so one bad row holds back nothing', async () => {
+    const writer = new TrailWriter(db, silentLogger, { delayMs: 10_000 });
+    writer.add(row(1));
+    await writer.flush();
+    // the same id again: refused (primary key) every time it is written
+    for (const n of [2, 1, 3]) writer.add(row(n));
+    await writer.flush();
+    expect((await stored()).map((r) => r.id)).toEqual(['trail-0001', 'trail-0002', 'trail-0003']);
+    expect(writer.pending).toBe(0);
+    expect(writer.stats).toEqual({ written: 3, dropped: 1, failedWrites: 0 });
+  });
+
+  it('holds values from the transport to the columns\' limits', async () => {
+    const writer = new TrailWriter(db, silentLogger, { delayMs: 10_000 });
+    writer.add({ ...row(1), process: 'P'.repeat(300), functionCode: 'F'.repeat(30), herId: 99_999_999_999 });
+    await writer.flush();
+    const [r] = await stored();
+    expect(r?.process).toBe('P'.repeat(100));
+    expect(r?.functionCode).toBe('F'.repeat(20));
+    expect(r?.herId).toBeNull();
+  });
+
   it('bounds what it keeps while the database is away: the oldest rows are dropped and counted', async () => {
     const writer = new TrailWriter(db, silentLogger, { delayMs: 10_000, batchRows: 10, maxBuffered: 25 });
     await db.query('ALTER TABLE message_trail RENAME TO message_trail_away');
